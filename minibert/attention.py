@@ -1,0 +1,108 @@
+r"""Multi-head self-attention in torch, written out so the weights can be returned and inspected.
+
+.. math::  \mathrm{Attention}(Q, K, V) = \mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}} + B\right) V
+
+``B`` is an additive bias: 0 where attention is allowed and the most negative finite float where it is not
+(padding keys, future positions in a decoder). Adding ``finfo.min`` instead of ``-inf`` keeps a fully masked row
+finite: every score becomes the same number and softmax returns a uniform row instead of NaN.
+
+When nobody asks for the weights, the module calls ``torch.nn.functional.scaled_dot_product_attention``, which
+computes the same thing in a fused kernel without materialising the ``(T, T)`` matrix for the caller.
+Reference: Vaswani et al. (2017), "Attention Is All You Need", section 3.2.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["attention_bias", "causal_mask", "scaled_dot_product_attention", "MultiHeadSelfAttention"]
+
+
+def causal_mask(length: int, device: torch.device | str | None = None) -> torch.Tensor:
+    """``(T, T)`` boolean mask, ``True`` on and below the diagonal: query i may see keys j <= i."""
+    if length < 1:
+        raise ValueError(f"causal_mask needs a length of at least 1, got {length}")
+    return torch.ones(length, length, dtype=torch.bool, device=device).tril()
+
+
+def attention_bias(mask: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Boolean mask (``True`` = may attend) -> additive bias (0 or the most negative finite ``dtype`` value)."""
+    if mask.dtype != torch.bool:
+        raise TypeError(f"attention_bias expects a boolean mask (True = may attend), got dtype {mask.dtype}")
+    bias = torch.zeros(mask.shape, dtype=dtype, device=mask.device)
+    return bias.masked_fill_(~mask, torch.finfo(dtype).min)
+
+
+def _as_bias(mask: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
+    if mask is None or mask.is_floating_point():
+        return mask
+    return attention_bias(mask, dtype)
+
+
+def scaled_dot_product_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    dropout: float = 0.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Attention with the weights: ``(softmax(q k^T / sqrt(d) + bias) v, weights)``.
+
+    ``mask`` is boolean (``True`` = may attend) or an additive float bias, broadcastable to ``(..., T_q, T_k)``.
+    ``dropout`` is applied to the weights (as BERT does during training); the returned weights are post-dropout.
+    """
+    scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+    bias = _as_bias(mask, scores.dtype)
+    if bias is not None:
+        scores = scores + bias
+    weights = scores.softmax(dim=-1)
+    if dropout > 0.0:
+        weights = F.dropout(weights, p=dropout)
+    return weights @ v, weights
+
+
+class MultiHeadSelfAttention(nn.Module):
+    """``MultiHead(X) = Concat(head_1..head_h) W^O`` with ``head_i = Attention(X W_i^Q, X W_i^K, X W_i^V)``.
+
+    The h per-head projections are stored as one ``(H, H)`` matrix each for queries, keys and values; splitting
+    the result into heads is a reshape, exactly as in :func:`minibert.reference.split_heads`.
+    """
+
+    def __init__(self, hidden_size: int, num_heads: int, dropout: float = 0.0, bias: bool = True):
+        super().__init__()
+        if hidden_size % num_heads:
+            raise ValueError(f"hidden_size ({hidden_size}) must be divisible by num_heads ({num_heads})")
+        self.num_heads = num_heads
+        self.head_size = hidden_size // num_heads
+        self.dropout = dropout
+        self.query = nn.Linear(hidden_size, hidden_size, bias=bias)
+        self.key = nn.Linear(hidden_size, hidden_size, bias=bias)
+        self.value = nn.Linear(hidden_size, hidden_size, bias=bias)
+        self.output = nn.Linear(hidden_size, hidden_size, bias=bias)
+
+    def split_heads(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, T, H) -> (B, heads, T, H / heads)``."""
+        batch, length, _ = x.shape
+        return x.view(batch, length, self.num_heads, self.head_size).transpose(1, 2)
+
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, need_weights: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Self-attention over ``x`` ``(B, T, H)``; returns ``(output (B, T, H), weights (B, heads, T, T) or None)``.
+
+        ``mask``: boolean (``True`` = may attend) or additive float bias broadcastable to ``(B, heads, T, T)``.
+        """
+        batch, length, width = x.shape
+        q, k, v = self.split_heads(self.query(x)), self.split_heads(self.key(x)), self.split_heads(self.value(x))
+        dropout = self.dropout if self.training else 0.0
+        bias = _as_bias(mask, x.dtype)
+        if need_weights:
+            context, weights = scaled_dot_product_attention(q, k, v, bias, dropout)
+        else:
+            context = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, dropout_p=dropout)
+            weights = None
+        context = context.transpose(1, 2).reshape(batch, length, width)
+        return self.output(context), weights

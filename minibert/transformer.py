@@ -1,0 +1,106 @@
+r"""The Transformer encoder block BERT stacks: post-LN residual attention and feed-forward sub-layers.
+
+.. math::  H = \mathrm{LayerNorm}(X + \mathrm{Dropout}(\mathrm{MultiHead}(X)))
+
+.. math::  Y = \mathrm{LayerNorm}(H + \mathrm{Dropout}(W_2\,\mathrm{GELU}(W_1 H + b_1) + b_2))
+
+(Vaswani et al., 2017, section 3.1: "LayerNorm(x + Sublayer(x))"; BERT swaps ReLU for GELU.)
+The sub-module names match :func:`minibert.reference.encoder_layer`'s parameter dict, so the NumPy reference can
+be fed this module's weights directly.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .attention import MultiHeadSelfAttention
+
+__all__ = ["activation_function", "FeedForward", "EncoderLayer", "Encoder"]
+
+
+def activation_function(name: str):
+    """BERT's activations by their Hugging Face names: ``gelu`` is exact (erf), ``gelu_new`` the tanh form."""
+    table = {
+        "gelu": F.gelu,
+        "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
+        "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh"),
+        "relu": F.relu,
+    }
+    if name not in table:
+        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(table)}")
+    return table[name]
+
+
+class FeedForward(nn.Module):
+    """Position-wise FFN: the same two-layer MLP applied to every position, ``H -> 4H -> H`` in BERT."""
+
+    def __init__(self, hidden_size: int, intermediate_size: int, activation: str = "gelu"):
+        super().__init__()
+        self.inner = nn.Linear(hidden_size, intermediate_size)
+        self.outer = nn.Linear(intermediate_size, hidden_size)
+        self.activation = activation_function(activation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.outer(self.activation(self.inner(x)))
+
+
+class EncoderLayer(nn.Module):
+    """One post-LN encoder layer: self-attention and FFN, each followed by dropout, residual add and LayerNorm."""
+
+    def __init__(
+        self,
+        hidden_size: int,
+        num_heads: int,
+        intermediate_size: int,
+        activation: str = "gelu",
+        dropout: float = 0.1,
+        attention_dropout: float = 0.1,
+        layer_norm_eps: float = 1e-12,
+    ):
+        super().__init__()
+        self.attention = MultiHeadSelfAttention(hidden_size, num_heads, attention_dropout)
+        self.attention_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+        self.ffn = FeedForward(hidden_size, intermediate_size, activation)
+        self.ffn_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+        self.dropout = nn.Dropout(dropout)
+
+    @classmethod
+    def from_config(cls, config) -> "EncoderLayer":
+        return cls(
+            config.hidden_size, config.num_attention_heads, config.intermediate_size, config.hidden_act,
+            config.hidden_dropout_prob, config.attention_probs_dropout_prob, config.layer_norm_eps,
+        )
+
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, need_weights: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        attended, weights = self.attention(x, mask, need_weights)
+        x = self.attention_norm(x + self.dropout(attended))
+        x = self.ffn_norm(x + self.dropout(self.ffn(x)))
+        return x, weights
+
+
+class Encoder(nn.Module):
+    """A stack of ``num_hidden_layers`` encoder layers; collects per-layer attentions and hidden states on request."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.layers = nn.ModuleList(EncoderLayer.from_config(config) for _ in range(config.num_hidden_layers))
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+    ) -> tuple[torch.Tensor, list[torch.Tensor] | None, list[torch.Tensor] | None]:
+        attentions = [] if output_attentions else None
+        hidden_states = [x] if output_hidden_states else None
+        for layer in self.layers:
+            x, weights = layer(x, mask, need_weights=output_attentions)
+            if output_attentions:
+                attentions.append(weights)
+            if output_hidden_states:
+                hidden_states.append(x)
+        return x, attentions, hidden_states
