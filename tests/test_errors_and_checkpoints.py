@@ -182,3 +182,17 @@ def test_published_parameter_counts_without_allocating():
     assert mlm == 109_482_240 - 768 * 768 - 768 + (768 * 768 + 768) + 2 * 768 + 30522
     with pytest.raises(TypeError):
         count_parameters(3)
+
+
+# -- the offline corpus ------------------------------------------------------------------------------------------------
+def test_corpus_loads_and_splits_by_document():
+    from minibert.corpus import load_documents, load_text, split_documents
+
+    docs = load_documents()
+    assert len(docs) > 200 and sum(len(d) for d in docs) > 5000
+    assert len(load_text().split()) > 90_000
+    train, held = split_documents(docs, held_out=0.1, seed=0)
+    assert len(train) + len(held) == len(docs) and len(held) == round(len(docs) * 0.1)
+    assert split_documents(docs, seed=0) == (train, held) and split_documents(docs, seed=1) != (train, held)
+    with pytest.raises(ValueError, match="fraction"):
+        split_documents(docs, held_out=1.0)
