@@ -1,0 +1,422 @@
+"""Run the course's chapters the way a learner does: in JupyterLab, in a real (headless) Chromium.
+
+This module holds the machinery of stage 2 of the test command (`bash course.sh test`); the checks themselves are in
+``chapters_in_browser.py`` beside it. Nothing here downloads a browser: Playwright drives the Chromium installed on
+the machine (Debian's ``chromium`` package, or ``MINIBERT_CHROMIUM=/path/to/chrome``).
+
+* :class:`JupyterLab` starts one JupyterLab server on loopback for all chapters, with token auth, in a scratch root
+  folder: ``notebooks/`` is a copy (running a chapter can never write into the repository's notebooks) and every
+  other top-level entry of the repository is a symlink, so ``../assets/...`` works as it does in a checkout.
+* :func:`run_chapter` opens a notebook in a fresh page, clears its outputs, runs all cells and reports what happened
+  cell by cell (:class:`ChapterRun`).
+* :func:`move_controls` moves every slider and dropdown of one widget and says whether the widget's figure changed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+# Debian's chromium, as the brief of the browser stage asks; quiet and offline.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+                 "--no-first-run", "--disable-component-update", "--disable-sync",
+                 # containers (CI) often have a 64 MB /dev/shm, too small for a page full of figures
+                 "--disable-dev-shm-usage"]
+CHROMIUM_CANDIDATES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
+                       "/Applications/Chromium.app/Contents/MacOS/Chromium",
+                       "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"]
+
+# JupyterLab settings for a test run: every cell attached to the page (the default windowing leaves cells out of
+# the DOM while they are off screen), no autosave, no news pop-ups.
+LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                        "checkForUpdates": False},
+}
+
+
+def find_chromium() -> str | None:
+    """Path of the Chromium to drive: ``$MINIBERT_CHROMIUM``, else the first known name on this machine."""
+    explicit = os.environ.get("MINIBERT_CHROMIUM")
+    if explicit:
+        return explicit if Path(explicit).exists() or shutil.which(explicit) else None
+    for candidate in CHROMIUM_CANDIDATES:
+        found = shutil.which(candidate) or (candidate if Path(candidate).is_file() else None)
+        if found:
+            return found
+    return None
+
+
+def chapter_notebooks() -> list[Path]:
+    """Every chapter of the course: ``notebooks/NN_name.ipynb``, in order."""
+    return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if not p.name.endswith(".check.ipynb"))
+
+
+def committed_widget_views(notebook: Path) -> int:
+    """How many widgets the chapter displays, read from its committed outputs (what a clean execution produced)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return sum(WIDGET_MIME in output.get("data", {})
+               for cell in cells if cell["cell_type"] == "code" for output in cell.get("outputs", []))
+
+
+def course_environment() -> dict[str, str]:
+    """The environment notebooks run in everywhere in the test suite (offline, 2 threads, this checkout first)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from execute_notebooks import course_environment as shared
+    finally:
+        sys.path.pop(0)
+    env = shared()
+    env.pop("MPLBACKEND", None)  # the kernel must use the inline backend, as in a learner's JupyterLab
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class JupyterLab:
+    """One JupyterLab server on 127.0.0.1 with a random port and token, serving a scratch copy of the course."""
+
+    def __init__(self, log_path: Path, startup_timeout: float = 120.0):
+        self.log_path = log_path
+        self.startup_timeout = startup_timeout
+        self.port = _free_port()
+        self.token = secrets.token_hex(24)
+        self.base = Path(tempfile.mkdtemp(prefix="minibert-lab-"))
+        self.root = self.base / "course"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def notebook_url(self, relative_path: str) -> str:
+        return f"{self.url}/lab/tree/{relative_path}?reset&token={self.token}"
+
+    def _prepare(self) -> None:
+        self.root.mkdir()
+        for entry in ROOT.iterdir():
+            if entry.name in {".git", ".venv", "notebooks", "test-output"} or entry.name.startswith(".ipynb"):
+                continue
+            (self.root / entry.name).symlink_to(entry)
+        shutil.copytree(NOTEBOOKS, self.root / "notebooks",
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.check.ipynb"))
+        for relative, values in LAB_SETTINGS.items():
+            path = self.base / "settings" / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values))
+        for folder in ("workspaces", "config", "runtime", "data"):
+            (self.base / folder).mkdir()
+
+    def start(self) -> "JupyterLab":
+        self._prepare()
+        env = course_environment()
+        env.update(JUPYTER_CONFIG_DIR=str(self.base / "config"), JUPYTER_RUNTIME_DIR=str(self.base / "runtime"),
+                   JUPYTER_DATA_DIR=str(self.base / "data"))  # ignore the user's own Jupyter config and kernels
+        command = [sys.executable, "-m", "jupyter", "lab", "--no-browser",
+                   "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+                   f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+                   "--LabApp.expose_app_in_browser=True",
+                   f"--LabApp.user_settings_dir={self.base / 'settings'}",
+                   f"--LabApp.workspaces_dir={self.base / 'workspaces'}"]
+        if hasattr(os, "getuid") and os.getuid() == 0:
+            command.append("--allow-root")  # JupyterLab refuses root otherwise (CI machines run as root)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "w", encoding="utf-8")
+        self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited with code {self.process.returncode}; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2):
+                    return self
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"JupyterLab did not answer within {self.startup_timeout:.0f} s; see {self.log_path}")
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)  # the server and the kernels it started
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def __enter__(self) -> "JupyterLab":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# In the page. `window.jupyterapp` is there because the server runs with --LabApp.expose_app_in_browser.
+
+_OPEN_AND_RUN = """async (path) => {
+  const app = window.jupyterapp;
+  await app.started; await app.restored;
+  let panel = null;
+  for (let i = 0; i < 600 && !panel; i++) {
+    const w = app.shell.currentWidget;
+    if (w && w.context && w.context.path === path && w.sessionContext) panel = w;
+    else await new Promise(r => setTimeout(r, 100));
+  }
+  if (!panel) throw new Error('JupyterLab did not open ' + path);
+  await panel.context.ready; await panel.sessionContext.ready;
+  window.__minibert = {panel, done: false, error: null};
+  await app.commands.execute('notebook:clear-all-cell-outputs');
+  app.commands.execute('notebook:run-all-cells')
+    .then(() => { window.__minibert.done = true; })
+    .catch(e => { window.__minibert.done = true; window.__minibert.error = String(e); });
+  return panel.content.widgets.length;
+}"""
+
+_PROGRESS = """() => {
+  const state = window.__minibert, kernel = state.panel.sessionContext.session?.kernel;
+  const code = state.panel.content.widgets.filter(c => c.model.type === 'code');
+  return {done: state.done, error: state.error, kernel: kernel ? kernel.status : 'none',
+          running: code.filter(c => c.promptNode && c.promptNode.textContent.includes('*')).length};
+}"""
+
+# Every code cell with its outputs; each displayed widget's node gets a `data-minibert-widget` number.
+_REPORT = """() => {
+  const cells = [];
+  let widgetNumber = 0;
+  window.__minibert.panel.content.widgets.forEach((cell, index) => {
+    if (cell.model.type !== 'code') return;
+    const outputs = cell.model.outputs.toJSON();
+    const tags = cell.model.getMetadata('tags') || [];
+    const source = cell.model.sharedModel.getSource();
+    const widgets = [];
+    outputs.forEach((output, j) => {
+      if (!(output.data && output.data['""" + WIDGET_MIME + """'])) return;
+      const child = cell.outputArea.widgets[j];
+      const node = child ? child.node : null;
+      const number = widgetNumber++;
+      if (node) node.setAttribute('data-minibert-widget', String(number));
+      const view = node && node.querySelector('.jupyter-widgets[class*="widget-"]');
+      const text = node ? node.textContent : '';
+      widgets.push({number, model_id: output.data['""" + WIDGET_MIME + """'].model_id,
+                    rendered: !!view && !/Error displaying widget|Could not create a view|model not found/.test(text),
+                    text: text.slice(0, 300)});
+    });
+    cells.push({index, execution_count: cell.model.executionCount, first_line: source.split('\\n')[0],
+                raises: tags.includes('raises-exception'),
+                errors: outputs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue),
+                widgets});
+  });
+  return cells;
+}"""
+
+_SHUTDOWN = """async () => { const s = window.__minibert && window.__minibert.panel.sessionContext;
+  if (s) await s.shutdown(); }"""
+
+
+@dataclass
+class Cell:
+    index: int
+    execution_count: int | None
+    first_line: str
+    raises: bool
+    errors: list[str]
+    widgets: list[dict]
+
+
+@dataclass
+class ChapterRun:
+    name: str
+    seconds: float
+    cells: list[Cell] = field(default_factory=list)
+    timed_out: bool = False
+    run_error: str | None = None
+
+    @property
+    def widgets(self) -> list[dict]:
+        return [w for cell in self.cells for w in cell.widgets]
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.timed_out:
+            found.append(f"the cells were still running after {self.seconds:.0f} s")
+        if self.run_error:
+            found.append(f"JupyterLab's run-all failed: {self.run_error}")
+        not_run = [c.index for c in self.cells if c.execution_count is None]
+        if not_run:
+            found.append(f"cells {not_run} never ran (execution stops at the first unexpected error)")
+        for c in self.cells:
+            if c.errors and not c.raises:
+                found.append(f"cell {c.index} ({c.first_line[:60]!r}) raised {'; '.join(c.errors)[:400]}")
+            if c.raises and not c.errors:
+                found.append(f"cell {c.index} is tagged raises-exception but raised nothing")
+        return found
+
+
+def run_chapter(page, lab: JupyterLab, notebook: Path, timeout: float) -> ChapterRun:
+    """Open ``notebook`` in ``page``, run all cells and wait until the kernel is idle with nothing left to run."""
+    relative = notebook.relative_to(ROOT).as_posix()
+    start = time.monotonic()
+    page.goto(lab.notebook_url(relative))
+    page.wait_for_function("window.jupyterapp !== undefined", timeout=timeout * 1000)
+    page.evaluate(_OPEN_AND_RUN, relative)
+    run = ChapterRun(notebook.stem, 0.0)
+    idle_since = None
+    while True:
+        progress = page.evaluate(_PROGRESS)
+        finished = progress["done"] and progress["kernel"] == "idle" and progress["running"] == 0
+        if finished:
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since > 1.0:  # let widget views finish rendering
+                break
+        else:
+            idle_since = None
+        if time.monotonic() - start > timeout:
+            run.timed_out = True
+            break
+        time.sleep(0.25)
+    run.seconds = time.monotonic() - start
+    run.run_error = page.evaluate("() => window.__minibert.error")
+    run.cells = [Cell(**c) for c in page.evaluate(_REPORT)]
+    return run
+
+
+def wait_for_widgets(page, run: ChapterRun, timeout: float = 30.0) -> ChapterRun:
+    """Widget views render asynchronously after their output arrives: wait (up to ``timeout``) for all of them."""
+    deadline = time.monotonic() + timeout
+    while any(not w["rendered"] for w in run.widgets) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        run.cells = [Cell(**c) for c in page.evaluate(_REPORT)]
+    return run
+
+
+def shutdown_kernel(page) -> None:
+    try:
+        page.evaluate(_SHUTDOWN)
+    except Exception:  # the page may already be gone; the server's exit stops the kernel anyway
+        pass
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Moving a widget's controls.
+
+FIGURE_SELECTOR = ".widget-output, .widget-image"
+FALLBACK_FIGURE_SELECTOR = ".widget-html, .widget-htmlmath, .widget-label"
+SLIDER_SELECTOR = ".noUi-handle"
+DROPDOWN_SELECTOR = "select"
+
+
+def figure_fingerprint(view) -> bytes:
+    """The rendered pixels of everything the widget draws into (Output, Image; HTML when it has neither)."""
+    figures = view.locator(FIGURE_SELECTOR)
+    if figures.count() == 0:
+        figures = view.locator(FALLBACK_FIGURE_SELECTOR)
+    return b"".join(figures.nth(i).screenshot(animations="disabled") for i in range(figures.count()))
+
+
+def _wait_until_stable(view, timeout: float) -> bytes:
+    previous, deadline = figure_fingerprint(view), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.4)
+        current = figure_fingerprint(view)
+        if current == previous:
+            return current
+        previous = current
+    return previous
+
+
+def _move_slider(page, handle) -> tuple[str, str]:
+    """Drag a noUiSlider handle about a third of the track away (keyboard arrows if the drag did not move it)."""
+    before = handle.get_attribute("aria-valuenow")
+    handle.scroll_into_view_if_needed()
+    box = handle.bounding_box()
+    track = handle.locator("xpath=ancestor::div[contains(@class, 'noUi-base')]").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    fraction = (x - track["x"]) / max(track["width"], 1.0)
+    target = track["x"] + track["width"] * (fraction + 0.3 if fraction < 0.5 else fraction - 0.3)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(target, y, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(200)
+    if handle.get_attribute("aria-valuenow") == before:
+        handle.focus()
+        for _ in range(3):
+            handle.press("ArrowRight" if fraction < 0.5 else "ArrowLeft")
+    return before, handle.get_attribute("aria-valuenow")
+
+
+def _move_dropdown(select) -> tuple[str, str] | None:
+    index, count = select.evaluate("s => [s.selectedIndex, s.options.length]")
+    if count < 2:
+        return None
+    before = select.evaluate("s => s.options[s.selectedIndex] ? s.options[s.selectedIndex].text : ''")
+    select.select_option(index=(index + 1) % count)
+    return before, select.evaluate("s => s.options[s.selectedIndex].text")
+
+
+@dataclass
+class ControlMove:
+    control: str
+    before: str
+    after: str
+    figure_changed: bool
+
+    def describe(self) -> str:
+        verdict = "figure changed" if self.figure_changed else "FIGURE DID NOT CHANGE"
+        return f"{self.control}: {self.before} -> {self.after}: {verdict}"
+
+
+def _label(control) -> str:
+    return control.evaluate("""el => {
+      const box = el.closest('.widget-inline-hbox');
+      const label = box && box.querySelector('.widget-label');
+      const kind = el.tagName === 'SELECT' ? 'dropdown' : 'slider';
+      return kind + ' ' + JSON.stringify(label ? label.textContent.trim() : '');
+    }""")
+
+
+def move_controls(page, view, timeout: float = 30.0) -> list[ControlMove]:
+    """Move each slider handle and dropdown inside ``view`` in turn; after each, wait (up to ``timeout``) for the
+    widget's figure to change. Controls that cannot move (a single option, disabled) are left out."""
+    moves = []
+    controls = view.locator(f"{SLIDER_SELECTOR}, {DROPDOWN_SELECTOR}")
+    for i in range(controls.count()):
+        control = controls.nth(i)
+        if not control.is_visible() or control.evaluate("el => !!el.closest('[disabled]')"):
+            continue
+        baseline = _wait_until_stable(view, timeout)
+        is_dropdown = control.evaluate("el => el.tagName === 'SELECT'")
+        moved = _move_dropdown(control) if is_dropdown else _move_slider(page, control)
+        if moved is None or moved[0] == moved[1]:
+            continue
+        changed, deadline = False, time.monotonic() + timeout
+        while not changed and time.monotonic() < deadline:
+            page.wait_for_timeout(300)
+            changed = figure_fingerprint(view) != baseline
+        moves.append(ControlMove(_label(control), str(moved[0]), str(moved[1]), changed))
+    return moves
