@@ -419,4 +419,5 @@ def move_controls(page, view, timeout: float = 30.0) -> list[ControlMove]:
             page.wait_for_timeout(300)
             changed = figure_fingerprint(view) != baseline
         moves.append(ControlMove(_label(control), str(moved[0]), str(moved[1]), changed))
+    _wait_until_stable(view, timeout)
     return moves
