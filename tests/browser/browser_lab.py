@@ -189,7 +189,16 @@ _OPEN_AND_RUN = """async (path) => {
   }
   if (!panel) throw new Error('JupyterLab did not open ' + path);
   await panel.context.ready; await panel.sessionContext.ready;
-  window.__minibert = {panel, done: false, error: null};
+  window.__minibert = {panel, done: false, error: null, callbackErrors: []};
+  // Exceptions raised while the kernel handles a widget's message (a callback of a slider, say) belong to no
+  // cell: JupyterLab sends them to its log console. Collect them here.
+  panel.sessionContext.iopubMessage.connect((_, msg) => {
+    if (!msg.parent_header || msg.parent_header.msg_type !== 'comm_msg') return;
+    const type = msg.header.msg_type, content = msg.content;
+    if (type === 'error') window.__minibert.callbackErrors.push(content.ename + ': ' + content.evalue);
+    if (type === 'stream' && content.name === 'stderr' && /Traceback|Error|Exception/.test(content.text))
+      window.__minibert.callbackErrors.push(content.text);
+  });
   await app.commands.execute('notebook:clear-all-cell-outputs');
   app.commands.execute('notebook:run-all-cells')
     .then(() => { window.__minibert.done = true; })
@@ -221,10 +230,12 @@ _REPORT = """() => {
       const number = widgetNumber++;
       if (node) node.setAttribute('data-minibert-widget', String(number));
       const view = node && node.querySelector('.jupyter-widgets[class*="widget-"]');
+      // a view (or a view nested in it) that failed shows an error box instead of itself
+      const broken = node && node.querySelectorAll('.jupyter-widgets-error-widget').length;
       const text = node ? node.textContent : '';
       widgets.push({number, model_id: output.data['""" + WIDGET_MIME + """'].model_id,
-                    rendered: !!view && !/Error displaying widget|Could not create a view|model not found/.test(text),
-                    text: text.slice(0, 300)});
+                    rendered: !!view && !broken && !/Error displaying widget|javascript error/.test(text),
+                    text: text.replace(/\\s+/g, ' ').trim().slice(0, 300)});
     });
     cells.push({index, execution_count: cell.model.executionCount, first_line: source.split('\\n')[0],
                 raises: tags.includes('raises-exception'),
@@ -314,6 +325,20 @@ def wait_for_widgets(page, run: ChapterRun, timeout: float = 30.0) -> ChapterRun
     return run
 
 
+def widget_error(page, number: int) -> str:
+    """What a widget that failed to render shows; a failed view hides its JavaScript error until clicked."""
+    view = page.locator(f'[data-minibert-widget="{number}"]')
+    boxes = view.locator(".jupyter-widgets-error-widget")
+    for i in range(boxes.count()):
+        boxes.nth(i).click()
+    return " ".join(view.inner_text().split())[:400]
+
+
+def callback_errors(page) -> list[str]:
+    """Exceptions the kernel reported while handling widget messages (see _OPEN_AND_RUN)."""
+    return page.evaluate("() => window.__minibert.callbackErrors")
+
+
 def shutdown_kernel(page) -> None:
     try:
         page.evaluate(_SHUTDOWN)
@@ -338,15 +363,28 @@ def figure_fingerprint(view) -> bytes:
     return b"".join(figures.nth(i).screenshot(animations="disabled") for i in range(figures.count()))
 
 
-def _wait_until_stable(view, timeout: float) -> bytes:
-    previous, deadline = figure_fingerprint(view), time.monotonic() + timeout
+def kernel_status(page) -> str:
+    return page.evaluate("() => window.__minibert.panel.sessionContext.session?.kernel?.status || 'none'")
+
+
+def settle(page, view, timeout: float, quiet: float = 1.0) -> bytes:
+    """Wait until the kernel has been idle for ``quiet`` seconds and the figure no longer changes; return the
+    figure's fingerprint. (A dragged slider queues one redraw per step: the figure is final only once the kernel
+    has worked through them all.)"""
+    deadline = time.monotonic() + timeout
+    previous, idle_since = None, None
     while time.monotonic() < deadline:
-        time.sleep(0.4)
-        current = figure_fingerprint(view)
-        if current == previous:
-            return current
-        previous = current
-    return previous
+        if kernel_status(page) != "idle":
+            idle_since = None
+        else:
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since >= quiet:
+                current = figure_fingerprint(view)
+                if current == previous:
+                    return current
+                previous, idle_since = current, time.monotonic()
+        page.wait_for_timeout(150)
+    return figure_fingerprint(view)
 
 
 def _move_slider(page, handle) -> tuple[str, str]:
@@ -409,15 +447,15 @@ def move_controls(page, view, timeout: float = 30.0) -> list[ControlMove]:
         control = controls.nth(i)
         if not control.is_visible() or control.evaluate("el => !!el.closest('[disabled]')"):
             continue
-        baseline = _wait_until_stable(view, timeout)
+        baseline = settle(page, view, timeout)
         is_dropdown = control.evaluate("el => el.tagName === 'SELECT'")
         moved = _move_dropdown(control) if is_dropdown else _move_slider(page, control)
         if moved is None or moved[0] == moved[1]:
             continue
-        changed, deadline = False, time.monotonic() + timeout
-        while not changed and time.monotonic() < deadline:
-            page.wait_for_timeout(300)
-            changed = figure_fingerprint(view) != baseline
+        reaction_deadline = time.monotonic() + 3.0  # the message reaches the kernel: busy, or already redrawn
+        while (time.monotonic() < reaction_deadline and kernel_status(page) == "idle"
+               and figure_fingerprint(view) == baseline):
+            page.wait_for_timeout(100)
+        changed = settle(page, view, timeout) != baseline
         moves.append(ControlMove(_label(control), str(moved[0]), str(moved[1]), changed))
-    _wait_until_stable(view, timeout)
     return moves

@@ -17,8 +17,8 @@ Nothing here is collected by stage 1 (the file name does not match ``test_*.py``
 from __future__ import annotations
 
 import pytest
-from browser_lab import (ROOT, chapter_notebooks, committed_widget_views, move_controls, run_chapter,
-                         shutdown_kernel, wait_for_widgets)
+from browser_lab import (ROOT, callback_errors, chapter_notebooks, committed_widget_views, move_controls,
+                         run_chapter, shutdown_kernel, wait_for_widgets, widget_error)
 from conftest import RESULTS, chapter_timeout
 
 CHAPTERS = chapter_notebooks()
@@ -40,7 +40,7 @@ def test_chapter_runs_and_its_widgets_work(notebook, lab, page, output_dir):
                         f"behaves differently in JupyterLab")
     for w in widgets:
         if not w["rendered"]:
-            problems.append(f"widget {w['number']} did not render; the page shows: {w['text'][:200]!r}")
+            problems.append(f"widget {w['number']} did not render; the page shows: {widget_error(page, w['number'])!r}")
 
     notes = []
     for w in rendered:
@@ -62,6 +62,9 @@ def test_chapter_runs_and_its_widgets_work(notebook, lab, page, output_dir):
     if "Traceback (most recent call last)" in kernel_log:
         problems.append("the kernel logged a traceback (an exception in a widget callback?):\n"
                         + kernel_log[kernel_log.index("Traceback (most recent call last)"):][:1500])
+    raised = callback_errors(page)
+    problems += [f"a widget callback raised in the kernel ({raised.count(e)}x): {e.strip()[-600:]}"
+                 for e in dict.fromkeys(raised)]
     problems += [f"uncaught JavaScript error in the page: {e}" for e in page.uncaught_errors]
 
     if rendered:
