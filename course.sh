@@ -10,7 +10,7 @@
 #
 # Environment knobs: PYTHON=python3.12 picks the interpreter; MINIBERT_VENV=path puts the environment elsewhere;
 # MINIBERT_TORCH="torch==2.13.0" is what gets installed when no torch is present (CPU build here; on a machine
-# whose pip would pick a CUDA build, point PIP_EXTRA_INDEX_URL at https://download.pytorch.org/whl/cpu).
+# whose pip would pick a CUDA build, set MINIBERT_TORCH_INDEX=https://download.pytorch.org/whl/cpu, used for torch).
 # Stage 2 drives the machine's Chromium (never downloads one): MINIBERT_CHROMIUM=/path/to/chrome picks it; without
 # one, it is installed with apt-get when that is possible (root), else stage 2 is skipped with a loud message, or
 # fails when MINIBERT_REQUIRE_BROWSER=1 (CI sets it).
@@ -54,7 +54,8 @@ setup() {
     # torch first, pinned: an unpinned torch on a CPU machine can pull a multi-GB CUDA build. A newer torch that
     # is already installed is kept.
     if ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
-        "$VENV/bin/python" -m pip install --quiet "$TORCH_SPEC"
+        "$VENV/bin/python" -m pip install --quiet ${MINIBERT_TORCH_INDEX:+--extra-index-url "$MINIBERT_TORCH_INDEX"} \
+            "$TORCH_SPEC"
     fi
     "$VENV/bin/python" -m pip install --quiet -e ".[test]"
     "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (minibert)" >/dev/null

@@ -339,6 +339,21 @@ def callback_errors(page) -> list[str]:
     return page.evaluate("() => window.__minibert.callbackErrors")
 
 
+def broken_images(page, timeout: float = 15.0) -> list[str]:
+    """Images in the chapter's text (markdown cells) that the browser could not load, e.g. a wrong assets/ path."""
+    script = """() => [...document.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown img')].map(img => {
+        img.loading = 'eager';
+        return {src: (img.getAttribute('src') || '').slice(0, 120), done: img.complete,
+                ok: img.complete && img.naturalWidth > 0};
+    })"""
+    deadline = time.monotonic() + timeout
+    images = page.evaluate(script)
+    while any(not i["done"] for i in images) and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        images = page.evaluate(script)
+    return [i["src"] for i in images if not i["ok"]]
+
+
 def shutdown_kernel(page) -> None:
     try:
         page.evaluate(_SHUTDOWN)

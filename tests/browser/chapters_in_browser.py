@@ -7,6 +7,7 @@ For each chapter (``notebooks/NN_*.ipynb``, found on disk, so chapters that land
 outputs, run all cells the way a learner does (JupyterLab's "Run All"), then check
 
 * no cell raised, except cells tagged ``raises-exception`` (which must raise), and every cell ran;
+* every image in the text (markdown cells: attachments, ``../assets/`` files) loads;
 * every widget the chapter displays rendered in the page, and there are as many as the committed notebook shows;
 * each widget with controls: moving each slider and dropdown changes the widget's figure (compared as rendered
   pixels), and nothing crashed in the page or printed a traceback in the kernel meanwhile.
@@ -17,8 +18,8 @@ Nothing here is collected by stage 1 (the file name does not match ``test_*.py``
 from __future__ import annotations
 
 import pytest
-from browser_lab import (ROOT, callback_errors, chapter_notebooks, committed_widget_views, move_controls,
-                         run_chapter, shutdown_kernel, wait_for_widgets, widget_error)
+from browser_lab import (ROOT, broken_images, callback_errors, chapter_notebooks, committed_widget_views,
+                         move_controls, run_chapter, shutdown_kernel, wait_for_widgets, widget_error)
 from conftest import RESULTS, chapter_timeout
 
 CHAPTERS = chapter_notebooks()
@@ -30,6 +31,8 @@ def test_chapter_runs_and_its_widgets_work(notebook, lab, page, output_dir):
     run = run_chapter(page, lab, notebook, timeout=chapter_timeout())
     run = wait_for_widgets(page, run)
     problems = run.problems()
+
+    problems += [f"an image in the text does not load: {src!r}" for src in broken_images(page)]
 
     expected = committed_widget_views(notebook)
     widgets = run.widgets
