@@ -3,9 +3,10 @@
     python scripts/make_figures.py            # (re)write every figure in assets/, refresh notebook attachments
     python scripts/make_figures.py --out DIR  # write them elsewhere (tests/test_figures.py compares with assets/)
 
-A notebook shows a figure as a markdown-cell attachment (``![...](attachment:course_map.png)``), which works in
-JupyterLab, Colab, Binder and on GitHub alike (a relative ``../assets/`` path breaks on Colab). Writing into
-assets/ also refreshes every such attachment whose name is a file in assets/, so notebooks never show a stale copy.
+A notebook shows a figure as a markdown-cell attachment (``![...](attachment:course_map.png)``): the picture
+travels inside the notebook, so it shows in JupyterLab, on Binder and on Colab (where a relative ``../assets/`` path
+has no file behind it). Writing into assets/ also refreshes every such attachment whose name is a file in assets/,
+so notebooks never show a stale copy.
 
 The figures are diagrams, not results: nothing here is computed by a model. Their text comes from the README's
 chapter table (course map) and from BERT's published design (input representation, encoder block). Output is

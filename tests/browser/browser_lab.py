@@ -9,7 +9,7 @@ the machine (Debian's ``chromium`` package, or ``MINIBERT_CHROMIUM=/path/to/chro
   other top-level entry of the repository is a symlink, so ``../assets/...`` works as it does in a checkout.
 * :func:`run_chapter` opens a notebook in a fresh page, clears its outputs, runs all cells and reports what happened
   cell by cell (:class:`ChapterRun`).
-* :func:`move_controls` moves every slider and dropdown of one widget and says whether the widget's figure changed.
+* ``widget_controls.py`` moves the sliders and dropdowns of a widget and says whether its figure changed.
 """
 from __future__ import annotations
 
@@ -86,6 +86,17 @@ def course_environment() -> dict[str, str]:
     return env
 
 
+def _die_with_parent() -> None:
+    """In the server's process (Linux): get SIGTERM when the test process dies, even when it is killed, so no
+    JupyterLab (and kernels) outlive an interrupted run."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the fixture's teardown still stops the server
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -142,7 +153,7 @@ class JupyterLab:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "w", encoding="utf-8")
         self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+                                        start_new_session=True, preexec_fn=_die_with_parent)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -210,7 +221,7 @@ _PROGRESS = """() => {
   const state = window.__minibert, kernel = state.panel.sessionContext.session?.kernel;
   const code = state.panel.content.widgets.filter(c => c.model.type === 'code');
   return {done: state.done, error: state.error, kernel: kernel ? kernel.status : 'none',
-          running: code.filter(c => c.promptNode && c.promptNode.textContent.includes('*')).length};
+          pending: code.filter(c => c.model.executionCount === null).length};
 }"""
 
 # Every code cell with its outputs; each displayed widget's node gets a `data-minibert-widget` number.
@@ -298,11 +309,15 @@ def run_chapter(page, lab: JupyterLab, notebook: Path, timeout: float) -> Chapte
     run = ChapterRun(notebook.stem, 0.0)
     idle_since = None
     while True:
+        # JupyterLab's Run All sends every cell at once; its promise settles early when a cell raises (even one
+        # tagged raises-exception, after which the kernel goes on with the rest). So the run is over when the
+        # kernel is idle and every code cell has run, or when the kernel has stayed idle for a while with cells
+        # left over (the kernel dropped them after an unexpected error).
         progress = page.evaluate(_PROGRESS)
-        finished = progress["done"] and progress["kernel"] == "idle" and progress["running"] == 0
-        if finished:
+        if progress["done"] and progress["kernel"] == "idle":
             idle_since = idle_since or time.monotonic()
-            if time.monotonic() - idle_since > 1.0:  # let widget views finish rendering
+            quiet = time.monotonic() - idle_since
+            if quiet > (1.0 if progress["pending"] == 0 else 8.0):
                 break
         else:
             idle_since = None
@@ -354,123 +369,12 @@ def broken_images(page, timeout: float = 15.0) -> list[str]:
     return [i["src"] for i in images if not i["ok"]]
 
 
+def kernel_status(page) -> str:
+    return page.evaluate("() => window.__minibert.panel.sessionContext.session?.kernel?.status || 'none'")
+
+
 def shutdown_kernel(page) -> None:
     try:
         page.evaluate(_SHUTDOWN)
     except Exception:  # the page may already be gone; the server's exit stops the kernel anyway
         pass
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Moving a widget's controls.
-
-FIGURE_SELECTOR = ".widget-output, .widget-image"
-FALLBACK_FIGURE_SELECTOR = ".widget-html, .widget-htmlmath, .widget-label"
-SLIDER_SELECTOR = ".noUi-handle"
-DROPDOWN_SELECTOR = "select"
-
-
-def figure_fingerprint(view) -> bytes:
-    """The rendered pixels of everything the widget draws into (Output, Image; HTML when it has neither)."""
-    figures = view.locator(FIGURE_SELECTOR)
-    if figures.count() == 0:
-        figures = view.locator(FALLBACK_FIGURE_SELECTOR)
-    return b"".join(figures.nth(i).screenshot(animations="disabled") for i in range(figures.count()))
-
-
-def kernel_status(page) -> str:
-    return page.evaluate("() => window.__minibert.panel.sessionContext.session?.kernel?.status || 'none'")
-
-
-def settle(page, view, timeout: float, quiet: float = 1.0) -> bytes:
-    """Wait until the kernel has been idle for ``quiet`` seconds and the figure no longer changes; return the
-    figure's fingerprint. (A dragged slider queues one redraw per step: the figure is final only once the kernel
-    has worked through them all.)"""
-    deadline = time.monotonic() + timeout
-    previous, idle_since = None, None
-    while time.monotonic() < deadline:
-        if kernel_status(page) != "idle":
-            idle_since = None
-        else:
-            idle_since = idle_since or time.monotonic()
-            if time.monotonic() - idle_since >= quiet:
-                current = figure_fingerprint(view)
-                if current == previous:
-                    return current
-                previous, idle_since = current, time.monotonic()
-        page.wait_for_timeout(150)
-    return figure_fingerprint(view)
-
-
-def _move_slider(page, handle) -> tuple[str, str]:
-    """Drag a noUiSlider handle about a third of the track away (keyboard arrows if the drag did not move it)."""
-    before = handle.get_attribute("aria-valuenow")
-    handle.scroll_into_view_if_needed()
-    box = handle.bounding_box()
-    track = handle.locator("xpath=ancestor::div[contains(@class, 'noUi-base')]").bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    fraction = (x - track["x"]) / max(track["width"], 1.0)
-    target = track["x"] + track["width"] * (fraction + 0.3 if fraction < 0.5 else fraction - 0.3)
-    page.mouse.move(x, y)
-    page.mouse.down()
-    page.mouse.move(target, y, steps=8)
-    page.mouse.up()
-    page.wait_for_timeout(200)
-    if handle.get_attribute("aria-valuenow") == before:
-        handle.focus()
-        for _ in range(3):
-            handle.press("ArrowRight" if fraction < 0.5 else "ArrowLeft")
-    return before, handle.get_attribute("aria-valuenow")
-
-
-def _move_dropdown(select) -> tuple[str, str] | None:
-    index, count = select.evaluate("s => [s.selectedIndex, s.options.length]")
-    if count < 2:
-        return None
-    before = select.evaluate("s => s.options[s.selectedIndex] ? s.options[s.selectedIndex].text : ''")
-    select.select_option(index=(index + 1) % count)
-    return before, select.evaluate("s => s.options[s.selectedIndex].text")
-
-
-@dataclass
-class ControlMove:
-    control: str
-    before: str
-    after: str
-    figure_changed: bool
-
-    def describe(self) -> str:
-        verdict = "figure changed" if self.figure_changed else "FIGURE DID NOT CHANGE"
-        return f"{self.control}: {self.before} -> {self.after}: {verdict}"
-
-
-def _label(control) -> str:
-    return control.evaluate("""el => {
-      const box = el.closest('.widget-inline-hbox');
-      const label = box && box.querySelector('.widget-label');
-      const kind = el.tagName === 'SELECT' ? 'dropdown' : 'slider';
-      return kind + ' ' + JSON.stringify(label ? label.textContent.trim() : '');
-    }""")
-
-
-def move_controls(page, view, timeout: float = 30.0) -> list[ControlMove]:
-    """Move each slider handle and dropdown inside ``view`` in turn; after each, wait (up to ``timeout``) for the
-    widget's figure to change. Controls that cannot move (a single option, disabled) are left out."""
-    moves = []
-    controls = view.locator(f"{SLIDER_SELECTOR}, {DROPDOWN_SELECTOR}")
-    for i in range(controls.count()):
-        control = controls.nth(i)
-        if not control.is_visible() or control.evaluate("el => !!el.closest('[disabled]')"):
-            continue
-        baseline = settle(page, view, timeout)
-        is_dropdown = control.evaluate("el => el.tagName === 'SELECT'")
-        moved = _move_dropdown(control) if is_dropdown else _move_slider(page, control)
-        if moved is None or moved[0] == moved[1]:
-            continue
-        reaction_deadline = time.monotonic() + 3.0  # the message reaches the kernel: busy, or already redrawn
-        while (time.monotonic() < reaction_deadline and kernel_status(page) == "idle"
-               and figure_fingerprint(view) == baseline):
-            page.wait_for_timeout(100)
-        changed = settle(page, view, timeout) != baseline
-        moves.append(ControlMove(_label(control), str(moved[0]), str(moved[1]), changed))
-    return moves

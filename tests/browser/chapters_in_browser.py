@@ -9,17 +9,21 @@ outputs, run all cells the way a learner does (JupyterLab's "Run All"), then che
 * no cell raised, except cells tagged ``raises-exception`` (which must raise), and every cell ran;
 * every image in the text (markdown cells: attachments, ``../assets/`` files) loads;
 * every widget the chapter displays rendered in the page, and there are as many as the committed notebook shows;
-* each widget with controls: moving each slider and dropdown changes the widget's figure (compared as rendered
-  pixels), and nothing crashed in the page or printed a traceback in the kernel meanwhile.
+* each widget with controls: its sliders, dropdowns, toggles and checkboxes, moved as a learner does, change its
+  figure (the rules, and how hard each control is tried, are in widget_controls.py), and nothing crashed in the
+  page or raised in the kernel meanwhile.
 
 A screenshot per chapter (and one per widget after its controls moved) goes to ``test-output/browser/``.
 Nothing here is collected by stage 1 (the file name does not match ``test_*.py``); `bash course.sh test` runs it.
 """
 from __future__ import annotations
 
+import time
+
 import pytest
 from browser_lab import (ROOT, broken_images, callback_errors, chapter_notebooks, committed_widget_views,
-                         move_controls, run_chapter, shutdown_kernel, wait_for_widgets, widget_error)
+                         run_chapter, shutdown_kernel, wait_for_widgets, widget_error)
+from widget_controls import move_controls
 from conftest import RESULTS, chapter_timeout
 
 CHAPTERS = chapter_notebooks()
@@ -27,7 +31,7 @@ CHAPTERS = chapter_notebooks()
 
 @pytest.mark.parametrize("notebook", CHAPTERS, ids=[p.stem for p in CHAPTERS])
 def test_chapter_runs_and_its_widgets_work(notebook, lab, page, output_dir):
-    log_start = len(lab.log_text())
+    started, log_start = time.monotonic(), len(lab.log_text())
     run = run_chapter(page, lab, notebook, timeout=chapter_timeout())
     run = wait_for_widgets(page, run)
     problems = run.problems()
@@ -48,15 +52,13 @@ def test_chapter_runs_and_its_widgets_work(notebook, lab, page, output_dir):
     notes = []
     for w in rendered:
         view = page.locator(f'[data-minibert-widget="{w["number"]}"]')
-        moves = move_controls(page, view)
+        report = move_controls(page, view)
         view.screenshot(path=str(output_dir / f"{notebook.stem}.widget{w['number']}.png"), animations="disabled")
-        if not moves:
-            notes.append(f"widget {w['number']}: no slider or dropdown to move")
-        for move in moves:
-            notes.append(f"widget {w['number']} {move.describe()}")
-            if not move.figure_changed:
-                problems.append(f"widget {w['number']}: moving its {move.control} ({move.before} -> {move.after}) "
-                                f"did not change its figure")
+        if not report.moves:
+            notes.append(f"widget {w['number']}: no control to move")
+        notes += [f"widget {w['number']} {move.describe()}" for move in report.moves]
+        notes += [f"widget {w['number']} WARNING: {text}" for text in report.warnings]
+        problems += [f"widget {w['number']}: {text}" for text in report.problems]
         for text in view.locator('[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts():
             if "Error" in text or "Traceback" in text:
                 problems.append(f"widget {w['number']} shows an error: {text.strip()[-300:]}")
@@ -76,7 +78,8 @@ def test_chapter_runs_and_its_widgets_work(notebook, lab, page, output_dir):
     shutdown_kernel(page)
 
     code_cells = len(run.cells)
-    RESULTS.append(f"{notebook.stem}: {'ok' if not problems else 'FAILED'} in {run.seconds:.0f} s; "
+    RESULTS.append(f"{notebook.stem}: {'ok' if not problems else 'FAILED'} in {time.monotonic() - started:.0f} s "
+                   f"(Run All {run.seconds:.0f} s); "
                    f"{sum(c.execution_count is not None for c in run.cells)}/{code_cells} code cells ran; "
                    f"widgets rendered {len(rendered)}/{expected}"
                    + "".join(f"\n    {n}" for n in notes))
