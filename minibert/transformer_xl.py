@@ -177,13 +177,15 @@ class TransformerXL(nn.Module):
         memory = memory or None  # [] (from a model without memory) means none
         if memory is not None and len(memory) != len(self.layers):
             raise ValueError(f"memory must hold one tensor per layer ({len(self.layers)}), got {len(memory)}")
+        if memory is not None:
+            memory = [layer.attention.check_memory(m, x) for layer, m in zip(self.layers, memory)]
         memory_length = 0 if memory is None else memory[0].shape[1]
         mask = memory_causal_mask(x.shape[1], memory_length, x.device)
         new_memory, attentions = [], []
         for index, layer in enumerate(self.layers):
             layer_memory = None if memory is None else memory[index]
             if self.memory_length:
-                kept = x if layer_memory is None else torch.cat([layer_memory.to(x.dtype), x], dim=1)
+                kept = x if layer_memory is None else torch.cat([layer_memory, x], dim=1)
                 new_memory.append(kept[:, -self.memory_length:].detach())  # SG(.): no gradient into the past
             x, weights = layer(x, mask, output_attentions, memory=layer_memory)
             attentions.append(weights)
