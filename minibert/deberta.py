@@ -32,7 +32,7 @@ from .bert import BertOutput, check_inputs, init_bert_weights
 from .checkpoints import KeyRule, PretrainedMixin
 from .config import BertConfig
 from .disentangled_attention import POSITION_TERMS, DisentangledSelfAttention
-from .heads import MaskedLMHead, _mlm_output, _prefixed
+from .heads import BertForMaskedLM, MaskedLMHead, _mlm_output, _prefixed
 from .positions import deberta_log_buckets
 from .transformer import EncoderLayer, activation_function
 
@@ -310,6 +310,8 @@ class DebertaV2ForMaskedLM(PretrainedMixin, nn.Module):
     @property
     def uses_enhanced_mask_decoder(self) -> bool:
         return not self.config.position_biased_input
+
+    fill_mask = BertForMaskedLM.fill_mask  # top-k guesses at each mask token, exactly as for BERT
 
     def _extra_hf_config(self) -> dict:
         return {"legacy": False}  # transformers' non-legacy head = this one (dense, act, LayerNorm, tied decoder)
