@@ -59,7 +59,6 @@ class DebertaV2Config(BertConfig):
     position_biased_input: bool = True  # add absolute positions at the input (v1); v2/v3 do not
     share_att_key: bool = False
     norm_rel_ebd: str = "none"
-    embedding_size: int | None = None
     conv_kernel_size: int = 0
     conv_groups: int = 1
     conv_act: str = "tanh"
@@ -77,8 +76,6 @@ class DebertaV2Config(BertConfig):
             raise ValueError(f"norm_rel_ebd must be 'none' or 'layer_norm', got {self.norm_rel_ebd!r}")
         if self.conv_kernel_size and (self.conv_kernel_size < 0 or self.conv_kernel_size % 2 == 0):
             raise ValueError(f"conv_kernel_size must be 0 (no convolution) or odd, got {self.conv_kernel_size}")
-        if self.embedding_size is not None and self.embedding_size < 1:
-            raise ValueError(f"embedding_size must be positive or None, got {self.embedding_size}")
         if self.relative_attention and self.position_buckets > 0:  # raises if the buckets do not fit the range
             deberta_log_buckets(torch.zeros(1, dtype=torch.long), self.position_buckets, self.relative_span_limit)
 
@@ -109,8 +106,7 @@ class DebertaV2Config(BertConfig):
                               **overrides})
 
     def to_hf_dict(self, architecture: str = "DebertaV2Model") -> dict[str, Any]:
-        data = {k: v for k, v in self.to_dict().items() if not (k == "embedding_size" and v is None)}
-        return {"architectures": [architecture], "model_type": "deberta-v2", **data}
+        return {"architectures": [architecture], "model_type": "deberta-v2", **self.to_dict()}
 
 
 class DebertaV2Embeddings(nn.Module):
@@ -120,7 +116,7 @@ class DebertaV2Embeddings(nn.Module):
 
     def __init__(self, config: DebertaV2Config, absolute_positions: bool | None = None):
         super().__init__()
-        size = config.embedding_size or config.hidden_size
+        size = config.embedding_width
         keep = config.position_biased_input if absolute_positions is None else absolute_positions
         self.add_positions = config.position_biased_input
         self.token = nn.Embedding(config.vocab_size, size, padding_idx=config.pad_token_id)

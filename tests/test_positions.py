@@ -231,3 +231,56 @@ def test_causal_t5_attention_leaks_nothing_from_the_future(length, seed):
     mask = bias(length) + attention_bias(causal_mask(length), torch.float64)
     x = torch.randn(length, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
     assert future_leak(lambda t: attention(t[None], mask)[0][0], x) == 0.0
+
+
+# -- the relative-position explorer ------------------------------------------------------------------------------------
+def test_explorer_matrices_come_from_the_library():
+    from minibert.widgets import relative_position_matrix
+
+    d = relative_distances(9)
+    assert np.array_equal(relative_position_matrix("distance", 9), d.numpy())
+    assert np.array_equal(relative_position_matrix("shaw", 9, k=2), d.clamp(-2, 2).numpy())
+    assert np.array_equal(relative_position_matrix("t5", 9, num_buckets=8, max_distance=12, bidirectional=False),
+                          t5_buckets(d, False, 8, 12).numpy())
+    assert np.array_equal(relative_position_matrix("deberta", 9, bucket_size=4, max_position=16),
+                          deberta_log_buckets(-d, 4, 16).numpy())
+    with pytest.raises(ValueError, match="scheme"):
+        relative_position_matrix("rope", 9)
+
+
+def test_deberta_terms_have_the_structure_of_their_definitions():
+    from minibert.widgets import deberta_terms, relative_position_matrix
+
+    terms = deberta_terms(10, bucket_size=4, max_position=16, head=1)
+    assert set(terms) == {"c2c", "c2p", "p2c", "sum"}
+    assert np.allclose(terms["sum"], terms["c2c"] + terms["c2p"] + terms["p2c"])
+    buckets = relative_position_matrix("deberta", 10, bucket_size=4, max_position=16)
+    for i in range(10):  # c2p: within a row, equal buckets give equal scores; p2c: the same within a column
+        for j in range(9):
+            assert np.isclose(terms["c2p"][i, j], terms["c2p"][i, j + 1]) == (buckets[i, j] == buckets[i, j + 1])
+            assert np.isclose(terms["p2c"][j, i], terms["p2c"][j + 1, i]) == (buckets[j, i] == buckets[j + 1, i])
+
+
+def test_explorer_draws_and_its_controls_redraw():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from minibert.widgets import draw_relative_positions, relative_position_explorer, relative_position_matrix
+
+    tokens = "a new store opened beside the new mall".split()
+    panel = relative_position_explorer(tokens=tokens, scheme="shaw")
+    fig = panel.update(scheme="t5", num_buckets=8, max_distance=12)
+    assert np.array_equal(fig.axes[0].images[0].get_array(),
+                          relative_position_matrix("t5", 8, num_buckets=8, max_distance=12))
+    assert panel.controls["scheme"].value == "t5" and panel.controls["num_buckets"].value == 8
+    panel.controls["k"].value = 2
+    panel.controls["scheme"].value = "shaw"  # moving a control redraws through its observer
+    assert np.array_equal(panel.figure.axes[0].images[0].get_array(), relative_position_matrix("shaw", 8, k=2))
+    fig = panel.update(scheme="deberta", bucket_size=4, max_position=16)
+    assert sum(1 for ax in fig.axes if ax.images) == 4  # the distance matrix and the three terms
+    panel.update(scheme="t5", num_buckets=7)
+    assert "even" in panel.message.value  # an impossible setting is explained, not drawn
+    with pytest.raises(ValueError, match="unknown parameters"):
+        panel.update(buckets=3)
+    with pytest.raises(ValueError, match="tokens"):
+        draw_relative_positions(np.zeros((3, 3)), tokens=["a"])

@@ -115,23 +115,36 @@ def relative_position_explorer(length: int = 12, tokens: Sequence[str] | None = 
     with plt.ioff():
         fig = plt.figure(figsize=(12, 4.2))
 
+    syncing = [False]  # True while update() moves the controls itself: their observers must not redraw
+
     def update(scheme=None, **parameters):
+        """Redraw with the current controls, overridden by ``scheme`` and ``parameters``; returns the figure."""
         if scheme is not None:
-            controls["scheme"].value = scheme
+            parameters["scheme"] = scheme
+        unknown = set(parameters) - set(controls)
+        if unknown:
+            raise ValueError(f"unknown parameters {sorted(unknown)}; the explorer has {sorted(controls)}")
+        syncing[0] = True
+        try:  # move the controls to what was asked, where they can show it
+            for name, value in parameters.items():
+                control = controls[name]
+                if not hasattr(control, "min") or control.min <= value <= control.max:
+                    control.value = value
+        finally:
+            syncing[0] = False
         values = {name: control.value for name, control in controls.items()}
         values.update(parameters)
-        chosen = values.pop("scheme")
-        head = values.pop("head")
+        chosen, head = values.pop("scheme"), values.pop("head")
         try:
             matrix = relative_position_matrix(chosen, length, **values)
             terms = None
             if chosen == "deberta":
                 full = deberta_terms(length, values["bucket_size"], values["max_position"], head)
                 terms = {name: full[name] for name in ("c2c", "c2p", "p2c")}
-            message.value = ""
-        except ValueError as err:  # an impossible combination of sliders: say why instead of drawing
+        except ValueError as err:  # an impossible combination of parameters: say why instead of drawing
             message.value = f"<b>{err}</b>"
             return fig
+        message.value = ""
         draw_relative_positions(matrix, _LABELS[chosen], tokens, terms, fig)
         output.clear_output(wait=True)
         with output:
@@ -141,10 +154,10 @@ def relative_position_explorer(length: int = 12, tokens: Sequence[str] | None = 
         return fig
 
     for control in controls.values():
-        control.observe(lambda change: update(), names="value")
+        control.observe(lambda change: None if syncing[0] else update(), names="value")
     panel = widgets.VBox([widgets.HBox([controls["scheme"], controls["k"], controls["head"]]),
                           widgets.HBox([controls["num_buckets"], controls["max_distance"], controls["bidirectional"]]),
                           widgets.HBox([controls["bucket_size"], controls["max_position"]]), message, output])
-    panel.update, panel.figure, panel.controls = update, fig, controls
+    panel.update, panel.figure, panel.controls, panel.message = update, fig, controls, message
     update()
     return panel
