@@ -59,12 +59,13 @@ def evaluate_cached(model, x, context: int, segment: int = 1) -> torch.Tensor:
     return torch.cat(outputs, 1)
 
 
-def seconds(fn, device: str) -> float:
-    start = time.perf_counter()
+def seconds(fn, device: str) -> tuple[float, float]:
+    """(wall, CPU) seconds. On a shared machine the process's CPU time is the steadier of the two."""
+    wall, cpu = time.perf_counter(), time.process_time()
     fn()
     if device.startswith("cuda"):
         torch.cuda.synchronize()
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def main() -> None:
@@ -91,7 +92,8 @@ def main() -> None:
     rows = []
     print(f"{args.layers} layers, hidden {args.hidden}, {args.tokens} tokens evaluated, Transformer-XL segments of "
           f"{args.segment}, {args.threads} threads, device {args.device}")
-    print(f"{'context':>8} {'recompute s':>12} {'cached s':>10} {'ratio':>7}")
+    clock = "wall" if args.device.startswith("cuda") else "CPU"  # CPU time: robust to other jobs on the machine
+    print(f"{'context':>8} {'recompute s':>12} {'cached s':>10} {'ratio':>7}   ({clock} seconds, median)")
     for context in args.contexts:
         cached, recompute = build(context, args.layers, args.hidden, args.device, memory=context)
         x = torch.randn(1, context + args.tokens, args.hidden, generator=torch.Generator().manual_seed(context))
@@ -102,7 +104,10 @@ def main() -> None:
         for _ in range(args.repeats):  # interleaved, so drift in machine load hits both alike
             slow.append(seconds(lambda: evaluate_recompute(recompute, x, context), args.device))
             fast.append(seconds(lambda: evaluate_cached(cached, x, context, args.segment), args.device))
-        row = dict(context=context, recompute_s=statistics.median(slow), cached_s=statistics.median(fast))
+        pick = 0 if clock == "wall" else 1
+        row = dict(context=context, recompute_s=statistics.median(t[pick] for t in slow),
+                   cached_s=statistics.median(t[pick] for t in fast),
+                   wall_recompute_s=statistics.median(t[0] for t in slow), wall_cached_s=statistics.median(t[0] for t in fast))
         row["ratio"] = row["recompute_s"] / row["cached_s"]
         rows.append(row)
         print(f"{context:>8} {row['recompute_s']:>12.3f} {row['cached_s']:>10.3f} {row['ratio']:>6.1f}x")
@@ -111,7 +116,7 @@ def main() -> None:
         device = torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.machine() + " CPU"
         result = dict(script="bench/bench_transformer_xl.py", layers=args.layers, hidden=args.hidden,
                       tokens=args.tokens, segment=args.segment, threads=args.threads, repeats=args.repeats, torch=torch.__version__,
-                      device=device, rows=rows)
+                      device=device, clock=clock, rows=rows)
         path = Path(args.save)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

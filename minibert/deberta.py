@@ -289,7 +289,9 @@ _LM_RULES = [KeyRule("lm_predictions.lm_head.dense.", "mlm.dense."),
 class DebertaV2ForMaskedLM(PretrainedMixin, nn.Module):
     """DeBERTa with the MLM head tied to the token embeddings. As in the original code, the head reads the enhanced
     mask decoder's output when positions are not added at the input (v2/v3), the last layer otherwise (then it equals
-    ``transformers.DebertaV2ForMaskedLM``, which has no decoder)."""
+    ``transformers.DebertaV2ForMaskedLM``, which has no decoder). The decoder's absolute position table is stored as
+    ``deberta.embeddings.position_embeddings`` like in Microsoft's checkpoints; ``transformers`` drops that tensor,
+    so a v2/v3 folder saved by ``transformers`` lacks it and loading reports it missing."""
 
     config_class = DebertaV2Config
     hf_architecture = "DebertaV2ForMaskedLM"

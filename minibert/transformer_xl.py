@@ -20,7 +20,9 @@ scores depend on ``i - j`` only, reused states need no new position numbers; abs
 incoherent (two tokens both "position 0").
 
 XLNet (Yang et al., 2019) reuses this attention: it adds a segment term to :meth:`RelativeMultiHeadAttention.scores`
-and calls :meth:`RelativeMultiHeadAttention.attend` a second time with its query stream.
+and calls :meth:`RelativeMultiHeadAttention.attend` a second time with its query stream. ``transformers`` 5 has no
+Transformer-XL class; the tests check the shift against a naive loop, the scores against a NumPy pair-by-pair
+reference, and the whole attention against ``transformers``' XLNet content stream (same weights, same memory).
 """
 from __future__ import annotations
 

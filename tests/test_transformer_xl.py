@@ -161,3 +161,33 @@ def test_bad_memory_and_inputs_are_refused():
     with pytest.raises(ValueError, match="memory_length"):
         TransformerXL(16, 2, 32, 2, memory_length=-1)
     assert model(x, memory).last_hidden_state.shape == (2, 3, 16)
+
+
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_xlnet_content_stream_is_this_attention(bidirectional):
+    """XLNet (chapter 12) reuses this attention: its content stream without segments equals ours plus its
+    residual-and-LayerNorm, given the same weights, the same memory and XLNet's own position table."""
+    from transformers import XLNetConfig
+    from transformers.models.xlnet.modeling_xlnet import XLNetRelativeAttention
+
+    from minibert.positions import sinusoidal_encoding
+
+    theirs = randomize(XLNetRelativeAttention(XLNetConfig(d_model=16, n_head=2, d_inner=32, dropout=0.0)).double(), 8)
+    theirs.eval()
+    ours = RelativeMultiHeadAttention(16, 2).double().eval()
+    with torch.no_grad():
+        for name, param in [("query", theirs.q), ("key", theirs.k), ("value", theirs.v), ("position", theirs.r)]:
+            getattr(ours, name).weight.copy_(param.reshape(16, 16).T)
+        ours.output.weight.copy_(theirs.o.reshape(16, 16))
+        ours.content_bias.copy_(theirs.r_w_bias)
+        ours.position_bias.copy_(theirs.r_r_bias)
+    g = torch.Generator().manual_seed(9)
+    x, memory = torch.randn(2, 5, 16, dtype=torch.float64, generator=g), torch.randn(2, 3, 16, dtype=torch.float64, generator=g)
+    table = relative_position_table(8, 5, bidirectional)
+    r = sinusoidal_encoding(table, 16, interleave=False, dtype=torch.float64)[:, None].expand(-1, 2, -1)
+    mask = None if bidirectional else memory_causal_mask(5, 3)
+    hf_mask = None if mask is None else (~mask).double()[:, :, None, None]
+    with torch.no_grad():
+        expected = theirs(x.transpose(0, 1), None, hf_mask, None, r, None, mems=memory.transpose(0, 1))[0]
+        got = theirs.layer_norm(x + ours(x, mask, memory=memory, bidirectional=bidirectional)[0])
+    assert (got - expected.transpose(0, 1)).abs().max() < 1e-10
