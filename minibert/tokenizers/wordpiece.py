@@ -82,6 +82,7 @@ class WordPieceTokenizer(SubwordTokenizer):
         alternatives = sorted(self.special_tokens, key=len, reverse=True)
         self._special_pattern = re.compile("(" + "|".join(map(re.escape, alternatives)) + ")")
         self._cache: dict[str, tuple[int, ...]] = {}
+        self.history: list = []  # the merges that made the vocabulary, when train_wordpiece did
 
     def __repr__(self) -> str:
         return f"WordPieceTokenizer(vocab_size={len(self)}, lowercase={self.lowercase})"
