@@ -19,7 +19,7 @@ a token that two different merges produce keeps one id, and a pair's own count i
 from __future__ import annotations
 
 import heapq
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -112,25 +112,6 @@ def apply_merges(parts: list[str], ranks: dict[tuple[str, str], int], prefix: st
     return parts
 
 
-def _merge_in_word(symbols: list[int], a: int, b: int, new: int) -> list[tuple[tuple[int, int], int]]:
-    """Replace every non-overlapping ``a b`` (left to right) by ``new`` in place; return the pair-count changes
-    around each merged occurrence."""
-    changes = []
-    i = 0
-    while True:
-        try:
-            i = symbols.index(a, i)
-        except ValueError:
-            return changes
-        if i + 1 < len(symbols) and symbols[i + 1] == b:
-            if i > 0:
-                changes += [((symbols[i - 1], a), -1), ((symbols[i - 1], new), 1)]
-            symbols[i:i + 2] = [new]
-            if i + 1 < len(symbols):
-                changes += [((b, symbols[i + 1]), -1), ((new, symbols[i + 1]), 1)]
-        i += 1
-
-
 def train_bpe(corpus, vocab_size: int, min_frequency: int = 2, special_tokens: Iterable[str] = (),
               pre_tokenize: Callable[[str], list[str]] = str.split, initial_alphabet: Iterable[str] = (),
               continuing_subword_prefix: str | None = None, end_of_word_suffix: str | None = None) -> BPE:
@@ -152,36 +133,44 @@ def train_bpe(corpus, vocab_size: int, min_frequency: int = 2, special_tokens: I
                          f"plus {len(special_tokens)} special tokens: ask for at least {len(id_to_token)}")
     model = BPE({t: i for i, t in enumerate(id_to_token)}, [], [], continuing_subword_prefix, end_of_word_suffix)
     token_to_id = model.vocab
-    # prefixed/suffixed variants of the characters come next (sorted; the reference uses hash order here)
-    for variant in sorted({s for word in counts for s in model.symbols(word)} - token_to_id.keys()):
-        token_to_id[variant] = len(id_to_token)
-        id_to_token.append(variant)
-    words = [[token_to_id[s] for s in model.symbols(word)] for word in counts]
+    if continuing_subword_prefix or end_of_word_suffix:
+        # prefixed/suffixed variants of the characters come next (sorted; the reference uses hash order here)
+        for variant in sorted({s for word in counts for s in model.symbols(word)} - token_to_id.keys()):
+            token_to_id[variant] = len(id_to_token)
+            id_to_token.append(variant)
+        words = [[token_to_id[s] for s in model.symbols(word)] for word in counts]
+    else:
+        words = [[token_to_id[c] for c in word] for word in counts]
     freqs = list(counts.values())
 
-    pair_counts: Counter = Counter()
-    where: dict[tuple[int, int], set[int]] = {}
-    for w, symbols in enumerate(words):
-        for pair in zip(symbols, symbols[1:]):
-            pair_counts[pair] += freqs[w]
-            where.setdefault(pair, set()).add(w)
-    sequence = 0  # tie-breaker among identical heap keys: first pushed, first popped
-    heap = []
-    for (a, b), positions in where.items():
-        heap.append((-pair_counts[a, b], a, b, sequence, positions))
-        sequence += 1
+    # A pair (a, b) of ids is stored as the integer a * 2**32 + b: cheaper to build and hash than a tuple, and it
+    # sorts like (a, b), which is the tie rule.
+    pair_counts: defaultdict[int, int] = defaultdict(int)
+    where: defaultdict[int, list[int]] = defaultdict(list)  # words that (once) held each pair
+    for w, (symbols, freq) in enumerate(zip(words, freqs)):
+        pairs = [a << 32 | b for a, b in zip(symbols, symbols[1:])]
+        for pair in pairs:
+            pair_counts[pair] += freq
+        for pair in dict.fromkeys(pairs):
+            where[pair].append(w)
+    # A pair seen fewer than min_frequency times can never be merged (counts only fall), so it stays out of the
+    # heap: the reference keeps it there, but it can never surface before training stops.
+    floor = max(min_frequency, 1)
+    heap = [(-pair_counts[pair], pair, k, positions)
+            for k, (pair, positions) in enumerate(where.items()) if pair_counts[pair] >= floor]
+    sequence = len(where)  # tie-breaker among identical heap keys: first pushed, first popped
     heapq.heapify(heap)
 
     merges, history = [], []
     while len(token_to_id) < vocab_size and heap:
-        negative, a, b, _, positions = heapq.heappop(heap)
-        if -negative != pair_counts[a, b]:  # stale: some occurrences were merged away since it was pushed
-            heapq.heappush(heap, (-pair_counts[a, b], a, b, sequence, positions))
-            sequence += 1
+        negative, pair, _, positions = heapq.heappop(heap)
+        count = pair_counts[pair]
+        if -negative != count:  # stale: some occurrences were merged away since it was pushed
+            if count >= floor:
+                heapq.heappush(heap, (-count, pair, sequence, positions))
+                sequence += 1
             continue
-        count = -negative
-        if count < 1 or count < min_frequency:
-            break
+        a, b = pair >> 32, pair & 0xFFFFFFFF
         right = id_to_token[b]
         if continuing_subword_prefix and right.startswith(continuing_subword_prefix):
             right = right[len(continuing_subword_prefix):]
@@ -192,15 +181,38 @@ def train_bpe(corpus, vocab_size: int, min_frequency: int = 2, special_tokens: I
         new = token_to_id[token]
         merges.append((id_to_token[a], id_to_token[b]))
         history.append(MergeStep(id_to_token[a], id_to_token[b], token, float(count), count))
-        created: dict[tuple[int, int], set[int]] = {}
+        # Replace each non-overlapping "a b" (left to right) by "new" and move the counts of the neighbouring
+        # pairs: "x a" becomes "x new" and "b y" becomes "new y". (The merged pair's own count is left as it is,
+        # like the reference: it is never looked at again.)
+        created: defaultdict[int, list[int]] = defaultdict(list)
         for w in positions:
-            for pair, change in _merge_in_word(words[w], a, b, new):
-                pair_counts[pair] += change * freqs[w]
-                if change > 0:
-                    created.setdefault(pair, set()).add(w)
+            symbols = words[w]
+            occurrences = symbols.count(a)
+            if not occurrences:
+                continue  # the pair left this word in an earlier merge
+            freq, i, last = freqs[w], -1, len(symbols) - 1
+            for _ in range(occurrences):
+                try:
+                    i = symbols.index(a, i + 1)
+                except ValueError:  # (when a == b, merging used up the next "a")
+                    break
+                if i < last and symbols[i + 1] == b:
+                    if i:
+                        left = symbols[i - 1] << 32
+                        pair_counts[left | a] -= freq
+                        pair_counts[left | new] += freq
+                        created[left | new].append(w)
+                    symbols[i] = new
+                    del symbols[i + 1]
+                    last -= 1
+                    if i < last:
+                        following = symbols[i + 1]
+                        pair_counts[b << 32 | following] -= freq
+                        pair_counts[new << 32 | following] += freq
+                        created[new << 32 | following].append(w)
         for pair, where_new in created.items():
-            if pair_counts[pair] > 0:
-                heapq.heappush(heap, (-pair_counts[pair], pair[0], pair[1], sequence, where_new))
+            if pair_counts[pair] >= floor:
+                heapq.heappush(heap, (-pair_counts[pair], pair, sequence, where_new))
                 sequence += 1
     # a pair merged twice (its token had two origins) keeps its last rank, as in the reference's saved files
     last = {pair: rank for rank, pair in enumerate(merges)}

@@ -25,7 +25,7 @@ from pathlib import Path
 import regex
 
 from .basic import check_text
-from .bpe import BPE, apply_merges, train_bpe
+from .bpe import BPE, apply_merges, count_words, train_bpe
 from .encoding import SubwordTokenizer
 
 __all__ = ["bytes_to_unicode", "GPT2_PATTERN", "byte_level_pre_tokenize", "ByteLevelBPETokenizer"]
@@ -58,9 +58,14 @@ def _pieces(text: str, add_prefix_space: bool) -> list[str]:
     return GPT2_PATTERN.findall(text)
 
 
+@lru_cache(maxsize=1)
+def _latin1_to_symbols() -> dict[int, str]:
+    return {byte: symbol for byte, symbol in bytes_to_unicode().items()}
+
+
 def _to_symbols(data: bytes) -> str:
-    table = bytes_to_unicode()
-    return "".join(table[b] for b in data)
+    # bytes -> the Latin-1 character of each byte value -> its printable stand-in, in one C-level pass
+    return data.decode("latin-1").translate(_latin1_to_symbols())
 
 
 def byte_level_pre_tokenize(text: str, add_prefix_space: bool = False) -> list[str]:
@@ -114,8 +119,10 @@ class ByteLevelBPETokenizer(SubwordTokenizer):
         """Learn merges on ``texts`` starting from all 256 byte symbols (same merges as ``tokenizers``'
         BpeTrainer with the ByteLevel pre-tokenizer and ``initial_alphabet=ByteLevel.alphabet()``)."""
         special_tokens = list(special_tokens)
-        model = train_bpe(texts, vocab_size, min_frequency, special_tokens,
-                          pre_tokenize=lambda text: byte_level_pre_tokenize(check_text(text), add_prefix_space),
+        # count the pre-tokens first and write each distinct one in byte symbols once
+        pieces = count_words(texts, lambda text: _pieces(check_text(text), add_prefix_space))
+        counts = {_to_symbols(piece.encode("utf-8")): count for piece, count in pieces.items()}
+        model = train_bpe(counts, vocab_size, min_frequency, special_tokens,
                           initial_alphabet=bytes_to_unicode().values())
         return cls(model.vocab, model.merges, special_tokens, add_prefix_space, history=model.history)
 
