@@ -19,18 +19,29 @@ takes raw bytes, even bytes that are not UTF-8 (a damaged file), and :meth:`deco
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
-
-import regex
 
 from .basic import check_text
 from .bpe import BPE, apply_merges, count_words, train_bpe
 from .encoding import SubwordTokenizer
 
-__all__ = ["bytes_to_unicode", "GPT2_PATTERN", "byte_level_pre_tokenize", "ByteLevelBPETokenizer"]
+__all__ = ["bytes_to_unicode", "GPT2_PATTERN", "gpt2_pattern", "byte_level_pre_tokenize", "ByteLevelBPETokenizer"]
 
-GPT2_PATTERN = regex.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""")
+# GPT-2's pre-tokenizer: contractions, letters, digits, other symbols (each run with at most one leading space),
+# whitespace not followed by a non-space, other whitespace. \p{L} and \p{N} need the `regex` package.
+GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+
+@lru_cache(maxsize=1)
+def gpt2_pattern():
+    try:
+        import regex
+    except ImportError:
+        raise ImportError("byte-level BPE needs the `regex` package for GPT-2's pre-tokenizer (Unicode letter and "
+                          "number classes): pip install regex") from None
+    return regex.compile(GPT2_PATTERN)
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +66,7 @@ def _symbol_to_byte() -> dict[str, int]:
 def _pieces(text: str, add_prefix_space: bool) -> list[str]:
     if add_prefix_space and not text.startswith(" "):
         text = " " + text
-    return GPT2_PATTERN.findall(text)
+    return gpt2_pattern().findall(text)
 
 
 @lru_cache(maxsize=1)
@@ -102,7 +113,7 @@ class ByteLevelBPETokenizer(SubwordTokenizer):
         self.bos_token_id, self.eos_token_id = self.vocab.get("<s>"), self.vocab.get("</s>")
         self.mask_token_id, self.unk_token_id = self.vocab.get("<mask>"), self.vocab.get("<unk>")
         alternatives = sorted(self.special_tokens, key=len, reverse=True)
-        self._special_pattern = regex.compile("(" + "|".join(map(regex.escape, alternatives)) + ")") \
+        self._special_pattern = re.compile("(" + "|".join(map(re.escape, alternatives)) + ")") \
             if alternatives else None
         self._cache: dict[str, tuple[int, ...]] = {}
 

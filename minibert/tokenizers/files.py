@@ -15,8 +15,18 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["read_utf8", "read_vocab_txt", "write_vocab_txt", "read_bpe_files", "write_bpe_files",
+__all__ = ["decode_utf8", "read_utf8", "read_vocab_txt", "write_vocab_txt", "read_bpe_files", "write_bpe_files",
            "load_wordpiece", "save_wordpiece", "wordpiece_tokenizer_json", "bpe_tokenizer_json"]
+
+
+def decode_utf8(data: bytes, source: str = "the data") -> str:
+    """Strict UTF-8 decoding whose error names ``source`` and the offset of the first bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{source} is not valid UTF-8: byte {err.start} is {data[err.start:err.start + 1]!r} "
+                         f"({err.reason}). Re-save it as UTF-8, or read the bytes yourself and decode with "
+                         "errors='replace'.") from None
 
 
 def read_utf8(path: str | os.PathLike, what: str = "file") -> str:
@@ -28,12 +38,7 @@ def read_utf8(path: str | os.PathLike, what: str = "file") -> str:
         raise FileNotFoundError(f"no {what} at {path}") from None
     except IsADirectoryError:
         raise ValueError(f"{path} is a folder, expected a {what}") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise ValueError(f"{what} {path} is not valid UTF-8: byte {err.start} is {data[err.start:err.start + 1]!r} "
-                         f"({err.reason}). Re-save it as UTF-8, or read the bytes yourself and decode with "
-                         "errors='replace'.") from None
+    return decode_utf8(data, f"{what} {path}")
 
 
 def read_vocab_txt(path: str | os.PathLike) -> list[str]:

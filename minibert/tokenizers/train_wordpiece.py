@@ -30,7 +30,7 @@ from .basic import BasicTokenizer
 from .bpe import MergeStep, count_words
 from .wordpiece import BERT_SPECIAL_TOKENS, WordPieceTokenizer
 
-__all__ = ["train_wordpiece", "wordpiece_alphabet"]
+__all__ = ["train_wordpiece", "wordpiece_alphabet", "pair_scores"]
 
 
 def wordpiece_alphabet(words: Iterable[str], prefix: str = "##") -> list[str]:
@@ -40,6 +40,19 @@ def wordpiece_alphabet(words: Iterable[str], prefix: str = "##") -> list[str]:
         symbols.add(word[0])
         symbols.update(prefix + c for c in word[1:])
     return sorted(symbols)
+
+
+def pair_scores(word_counts: dict[str, int], prefix: str = "##") -> dict[tuple[str, str], tuple[float, int]]:
+    """Before the first merge: every adjacent pair -> (score, count), in the order the pairs are first met."""
+    symbol_counts: Counter = Counter()
+    pair_counts: Counter = Counter()
+    for word, count in word_counts.items():
+        symbols = [word[0]] + [prefix + c for c in word[1:]]
+        for s in symbols:
+            symbol_counts[s] += count
+        for pair in zip(symbols, symbols[1:]):
+            pair_counts[pair] += count
+    return {pair: (n / (symbol_counts[pair[0]] * symbol_counts[pair[1]]), n) for pair, n in pair_counts.items()}
 
 
 def train_wordpiece(texts, vocab_size: int, min_frequency: int = 2,

@@ -80,7 +80,7 @@ def merge_stepper(trained, corpus, words: list[str] | None = None, max_words: in
     redraws and returns the figure, ``.trace`` holds the numbers.
     """
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     trace = trace_merges(trained, corpus, words, max_words)
     step = trace.steps if step is None else step
@@ -89,8 +89,7 @@ def merge_stepper(trained, corpus, words: list[str] | None = None, max_words: in
     play = widgets.Play(value=step, min=0, max=trace.steps, interval=400, description="play")
     widgets.jslink((play, "value"), (slider, "value"))
     output = widgets.Output()
-    with plt.ioff():
-        fig = plt.figure(figsize=(12, 4.8))
+    fig = Figure(figsize=(12, 4.8))  # not registered with pyplot: a later plt.show() will not draw it again
 
     def update(step=None):
         draw_merge_step(trace, slider.value if step is None else step, fig)
