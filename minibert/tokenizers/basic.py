@@ -19,9 +19,13 @@ Face ``tokenizers`` (BertNormalizer + BertPreTokenizer) on every Unicode code po
 """
 from __future__ import annotations
 
+import re
+
 from .charclasses import is_cjk, is_dropped, is_mark, is_punctuation, is_whitespace, lower, nfd
 
 __all__ = ["BasicTokenizer", "check_text"]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def check_text(text, name: str = "text") -> str:
@@ -30,11 +34,12 @@ def check_text(text, name: str = "text") -> str:
         raise TypeError(f"{name} must be a str, got {type(text).__name__}"
                         + ("; decode bytes first, e.g. data.decode('utf-8')" if isinstance(text, bytes) else ""))
     if not text.isascii():
-        for i, char in enumerate(text):
-            if 0xD800 <= ord(char) <= 0xDFFF:
-                raise ValueError(f"{name} holds a lone surrogate U+{ord(char):04X} at index {i}: it is not a Unicode "
-                                 "character and has no UTF-8 form. It usually comes from bytes decoded with "
-                                 "errors='surrogateescape'; decode with errors='replace' instead.")
+        surrogate = _SURROGATE.search(text)
+        if surrogate:
+            raise ValueError(f"{name} holds a lone surrogate U+{ord(surrogate.group()):04X} at index "
+                             f"{surrogate.start()}: it is not a Unicode character and has no UTF-8 form. It usually "
+                             "comes from bytes decoded with errors='surrogateescape'; decode with errors='replace' "
+                             "instead.")
     return text
 
 

@@ -148,15 +148,14 @@ class SubwordTokenizer:
         ``padding=True`` pads to the longest sequence, ``"max_length"`` to ``max_length``. Sequences longer than
         ``max_length`` (default: ``model_max_length``) raise unless ``truncation=True``.
         """
-        single = isinstance(texts, str)
-        texts = [texts] if single else texts
+        texts = [texts] if isinstance(texts, str) else texts
+        if not isinstance(texts, (list, tuple)) or not texts:
+            raise TypeError("texts must be a str or a non-empty list of str")
         if pairs is not None:
             pairs = [pairs] if isinstance(pairs, str) else pairs
             if not isinstance(pairs, (list, tuple)) or len(pairs) != len(texts):
                 raise ValueError(f"pairs must be a list as long as texts ({len(texts)}), got "
                                  f"{len(pairs) if isinstance(pairs, (list, tuple)) else type(pairs).__name__}")
-        if not isinstance(texts, (list, tuple)) or not texts:
-            raise TypeError("texts must be a str or a non-empty list of str")
         if padding not in (True, False, "longest", "max_length"):
             raise ValueError(f"padding must be True/'longest', 'max_length' or False, got {padding!r}")
         if return_tensors not in ("pt", None):

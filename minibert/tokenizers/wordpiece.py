@@ -113,7 +113,7 @@ class WordPieceTokenizer(SubwordTokenizer):
         ids: list[int] = []
         lengths: list[int] = []
         cache = self._cache
-        for k, segment in enumerate(self._special_pattern.split(text) if "[" in text else [text]):
+        for k, segment in enumerate(self._special_pattern.split(text)):
             if k % 2:  # a special token written in the text
                 ids.append(self.vocab[segment])
                 lengths.append(1)
