@@ -42,11 +42,12 @@ def mixed_lines():
 
 def test_mixed_text_of_one_megabyte_encodes_to_identical_ids(ours, theirs, mixed_lines):
     assert sum(len(line.encode()) for line in mixed_lines) >= 1_000_000
-    expected = theirs(mixed_lines, add_special_tokens=True)
+    expected = theirs(mixed_lines, add_special_tokens=True, return_special_tokens_mask=True)
     for i, line in enumerate(mixed_lines):
         got = ours.encode(line)
         assert got.input_ids == expected["input_ids"][i], f"line {i}: {line[:80]!r}"
         assert got.word_ids == expected.word_ids(i), f"line {i}"
+        assert got.special_tokens_mask == expected["special_tokens_mask"][i], f"line {i}"
 
 
 def test_mixed_text_pairs_encode_to_identical_ids_types_and_words(ours, theirs, mixed_lines):
