@@ -61,14 +61,6 @@ def test_committed_figure_is_what_the_script_draws(name, fresh):
         assert png_size(fresh / f"{name}.png") == png_size(ASSETS / f"{name}.png")
 
 
-def test_no_stray_figures_in_assets():
-    """Every SVG/PNG in assets/ is made by a script that says so (this one, for now)."""
-    made = {f"{name}{suffix}" for name in NAMES for suffix in (".svg", ".png")}
-    for path in ASSETS.glob("*"):
-        if path.suffix in (".svg", ".png"):
-            assert path.name in made, f"assets/{path.name} is made by no script in scripts/make_figures.py"
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_figure_is_shown_somewhere(name):
     places = [ROOT / "README.md", *sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
