@@ -1,8 +1,8 @@
 """Move a widget's controls in the page, as a learner would, and tell whether its figure changed.
 
 A widget's *figure* is everything it draws into: its Output and Image children (its HTML and labels when it has
-neither), compared as the page holds them (an <img> source is the rendered picture's bytes). Its *controls* are the sliders (dragged with the mouse), dropdowns, toggle
-buttons and checkboxes inside it.
+neither), compared as the page holds them (an <img> source is the rendered picture's bytes). Its *controls* are
+the sliders (dragged with the mouse), dropdowns, toggle buttons and checkboxes inside it.
 
 Each control should change the figure. Some only matter in some modes (T5's bucket count does nothing while the
 scheme dropdown shows Shaw's clipping) or saturate (DeBERTa's largest distance changes nothing for a short sentence
@@ -15,7 +15,7 @@ control (dropdown, toggle buttons, checkbox), and a slider also at both ends of 
 * a slider that never changed the figure is reported as a warning: its effect can depend on where the other sliders
   are, which a test cannot search exhaustively.
 
-The search stops after ``budget`` seconds per widget (what is still untried counts as unchanged).
+The search stops after ``budget`` seconds per widget; then whatever is still stuck is only warned about.
 """
 from __future__ import annotations
 
@@ -197,14 +197,15 @@ class ControlReport:
         found = []
         if self.moves and not any(m.figure_changed for m in self.moves):
             found.append("none of its controls changes its figure")
-        found += [f"its {c.label} changes the figure in no setting of the widget's other controls"
-                  for c in self.stuck if c.is_mode]
+        if not self.out_of_time:  # a search cut short is no evidence against a control
+            found += [f"its {c.label} changes the figure in no setting of the widget's other controls"
+                      for c in self.stuck if c.is_mode]
         return found
 
     @property
     def warnings(self) -> list[str]:
         return [f"its {c.label} never changed the figure (saturated where the other sliders stood, or not wired?)"
-                for c in self.stuck if not c.is_mode] + (
+                for c in self.stuck if not c.is_mode or self.out_of_time] + (
             ["the search for settings that make its controls work stopped at its time budget"]
             if self.out_of_time and self.stuck else [])
 
