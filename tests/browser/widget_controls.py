@@ -15,10 +15,11 @@ control (dropdown, toggle buttons, checkbox), and a slider also at both ends of 
 * a slider that never changed the figure is reported as a warning: its effect can depend on where the other sliders
   are, which a test cannot search exhaustively.
 
-The search stops after ``budget`` seconds per widget; then whatever is still stuck is only warned about.
+The extra search stops after ``budget`` seconds per widget; then whatever is still stuck is only warned about.
 """
 from __future__ import annotations
 
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -87,6 +88,14 @@ class Control:
         if self.kind == "toggle":
             return self.locator.locator("button").count()
         return 2 if self.kind == "checkbox" else 0
+
+    def setting_names(self) -> list[str]:
+        """What each value of a mode control reads like (a dropdown's options, a toggle's buttons)."""
+        if self.kind == "dropdown":
+            return self.locator.evaluate("s => [...s.options].map(o => o.text)")
+        if self.kind == "toggle":
+            return self.locator.locator("button").all_inner_texts()
+        return [f"{self.label} off", f"{self.label} on"] if self.kind == "checkbox" else []
 
     def choose(self, index: int) -> None:
         """Set a mode control to its ``index``-th value."""
@@ -210,20 +219,26 @@ class ControlReport:
             if self.out_of_time and self.stuck else [])
 
 
+def _words(text: str) -> set[str]:
+    """Lower-case words of a label, less the control kinds: what relates a slider to a mode by name."""
+    return set(re.findall(r"[a-z0-9]{2,}", text.lower())) - {"slider", "dropdown", "toggle", "checkbox", "of"}
+
+
 def move_controls(page, view, timeout: float = 30.0, budget: float = 90.0) -> ControlReport:
     """Move every control of ``view`` and report which changed its figure (see the module's docstring).
 
     1. each control once, as the widget starts;
-    2. those that changed nothing (mode controls first), once in every setting of every mode control;
+    2. those that changed nothing, once in every setting of every mode control: first the controls whose label
+       shares a word with the setting ("T5 buckets" when the scheme reads "T5 bucket of j - i"), then the rest;
     3. sliders still stuck, dragged to both ends, as the widget started and in each setting of step 2 that made
        some other control work (the mode they most likely belong to)."""
-    deadline = time.monotonic() + budget
     controls = find_controls(view)
     moves: dict[int, ControlMove] = {}  # by the control's position in the widget
     for i, control in enumerate(controls):
         move = _try(page, view, control, timeout)
         if move is not None:
             moves[i] = move
+    deadline = time.monotonic() + budget  # for steps 2 and 3
     stuck = sorted((i for i, move in moves.items() if not move.figure_changed),
                    key=lambda i: not controls[i].is_mode)
 
@@ -236,14 +251,20 @@ def move_controls(page, view, timeout: float = 30.0, budget: float = 90.0) -> Co
             moves[i] = move
             stuck.remove(i)
 
+    # Try the settings that look related first: "T5 buckets" most likely matters when the scheme reads "T5 ...".
+    settings = [(m, k, name) for m, mode in enumerate(controls) if mode.is_mode
+                for k, name in enumerate(mode.setting_names()[:MAX_SETTINGS])]
+    settings.sort(key=lambda setting: -sum(bool(_words(controls[i].label) & _words(setting[2]))
+                                           for i in stuck if i != setting[0]))
     useful = [(None, 0, "")]  # settings in which some control came alive
-    for m, mode in enumerate(controls):
-        for k in range(min(mode.settings(), MAX_SETTINGS) if mode.is_mode else 0):
-            if not [i for i in stuck if i != m] or time.monotonic() > deadline:
-                break
-            mode.choose(k)
-            setting, before = f"{mode.label} = {mode.value()}", len(stuck)
-            for i in [i for i in stuck if i != m]:
+    for related in (True, False):  # first each setting with the controls named like it, then with all the others
+        for m, k, name in settings:
+            candidates = [i for i in stuck if i != m and bool(_words(controls[i].label) & _words(name)) == related]
+            if not candidates or time.monotonic() > deadline:
+                continue
+            controls[m].choose(k)
+            setting, before = f"{controls[m].label} = {controls[m].value()}", len(stuck)
+            for i in candidates:
                 attempt(i, setting, "step")
             if len(stuck) < before:
                 useful.append((m, k, setting))
