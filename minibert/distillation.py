@@ -174,12 +174,16 @@ class Distiller(nn.Module):
             raise ValueError("labels has no position to predict (all -100); mask at least one token")
         real = attention_mask.bool() if attention_mask is not None else torch.ones_like(input_ids, dtype=torch.bool)
         need_hidden = self.alpha_cos > 0
-        with torch.no_grad():
-            teacher = self.teacher(input_ids, attention_mask=attention_mask, positions=selected,
-                                   output_hidden_states=need_hidden)
         student = self.student(input_ids, attention_mask=attention_mask, positions=selected,
                                output_hidden_states=need_hidden)
-        hidden = (student.hidden_states[-1][real], teacher.hidden_states[-1][real]) if need_hidden else (None, None)
-        return distillation_loss(student.logits, teacher.logits, labels[selected], *hidden,
+        if self.alpha_ce == 0 and not need_hidden:  # plain masked LM: the teacher has nothing to say
+            teacher_logits, hidden = student.logits.detach(), (None, None)
+        else:
+            with torch.no_grad():
+                teacher = self.teacher(input_ids, attention_mask=attention_mask, positions=selected,
+                                       output_hidden_states=need_hidden)
+            teacher_logits = teacher.logits
+            hidden = (student.hidden_states[-1][real], teacher.hidden_states[-1][real]) if need_hidden else (None, None)
+        return distillation_loss(student.logits, teacher_logits, labels[selected], *hidden,
                                  temperature=self.temperature, alpha_ce=self.alpha_ce, alpha_mlm=self.alpha_mlm,
                                  alpha_cos=self.alpha_cos, label_smoothing=label_smoothing)

@@ -308,6 +308,25 @@ def test_distiller_terms_come_from_both_models_and_only_the_student_learns(teach
         assert torch.equal(distiller(ids, mask, positions=chosen).logits, s.logits[chosen])
 
 
+def test_distiller_without_teacher_terms_is_plain_masked_lm(teacher):
+    student = student_from_teacher(teacher, num_layers=2).eval()
+    distiller = Distiller(student, teacher, alpha_ce=0, alpha_mlm=1, alpha_cos=0)
+    distiller.student.eval()
+    ids, mask = make_batch(teacher.config, seed=8)
+    labels = torch.full_like(ids, -100)
+    labels[:, 1] = ids[:, 1]
+    calls = []
+    handle = teacher.register_forward_hook(lambda *args: calls.append(1))
+    try:
+        out = distiller(ids, mask, labels)
+    finally:
+        handle.remove()
+    assert not calls, "the teacher ran although no term needs it"
+    with torch.no_grad():
+        expected = student(ids, attention_mask=mask, labels=labels).loss
+    assert torch.allclose(out.loss.detach(), expected, atol=1e-6) and out.ce is None and out.cos is None
+
+
 def test_distiller_refuses_mismatched_models(teacher):
     other_vocab = DistilBertForMaskedLM(student_config(teacher.config, 3).replace(vocab_size=50))
     with pytest.raises(ValueError, match="vocabulary"):
