@@ -201,6 +201,6 @@ class AlbertForPreTraining(BertForPreTraining):
         super().__init__(config)
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, labels=None, sentence_order_label=None,
-                *, return_logits: bool | None = None, output_attentions: bool = False) -> PreTrainingOutput:
-        return super().forward(input_ids, token_type_ids, attention_mask, labels, sentence_order_label,
-                               return_logits=return_logits, output_attentions=output_attentions)
+                **options) -> PreTrainingOutput:
+        """As :meth:`BertForPreTraining.forward` (same keyword options), with the pair label named for SOP."""
+        return super().forward(input_ids, token_type_ids, attention_mask, labels, sentence_order_label, **options)

@@ -69,6 +69,10 @@ def test_transformers_checkpoints_load_into_minibert(tmp_path):
     assert (a.nsp_logits - b.sop_logits).abs().max() < TOL
     assert abs(a.loss.item() - b.loss.item()) < TOL
     assert torch.equal(ours.nsp(pooled), a.nsp_logits)
+    # the pre-training model scores chosen rows only, as BertForMaskedLM does (the trainer's evaluation uses it)
+    with torch.no_grad():
+        rows = ours(ids, types, mask, positions=labels != -100).logits
+    assert torch.allclose(rows, a.logits[labels != -100], atol=1e-5)
 
 
 @pytest.mark.parametrize("model_class, hf_class", [(AlbertForMaskedLM, transformers.AlbertForMaskedLM),
