@@ -8,6 +8,7 @@ from .config import BertConfig
 from .deberta import DebertaV2Config, DebertaV2ForMaskedLM, DebertaV2Model
 from .heads import BertForMaskedLM, BertForPreTraining, BertForSequenceClassification
 from .params import count_parameters
+from . import tokenizers  # noqa: E402  (minibert.tokenizers.WordPieceTokenizer, train_wordpiece, ...)
 
 __version__ = "0.1.0"
 
