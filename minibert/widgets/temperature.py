@@ -103,15 +103,14 @@ def temperature_explorer(teacher_logits, student_logits, vocabulary: Sequence[st
     """An ipywidgets panel: a temperature slider (log scale, 0.25 to 20) over the figure. Its
     ``.update(temperature)`` moves the slider, redraws and returns the figure (used by the tests)."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     temperature_view(teacher_logits, student_logits, temperature, vocabulary, target, top_k)  # validate early
     slider = widgets.FloatLogSlider(value=temperature, base=10, min=np.log10(TEMPERATURES[0]),
                                     max=np.log10(TEMPERATURES[-1]), step=0.02, description="T",
                                     readout_format=".2f", continuous_update=False)
     output = widgets.Output()
-    with plt.ioff():
-        fig = plt.figure(figsize=(11, 4.2))
+    fig = Figure(figsize=(11, 4.2))  # not pyplot-managed: a later plt.show() in the notebook must not redraw it
     syncing = []
 
     def redraw():
