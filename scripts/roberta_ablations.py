@@ -44,7 +44,7 @@ def experiments(steps: int) -> dict[str, Recipe]:
 
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=400, help="optimizer steps of the batch-32 runs")
+    p.add_argument("--steps", type=int, default=300, help="optimizer steps of the batch-32 runs")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", type=Path, default=OUT)
@@ -64,7 +64,8 @@ def main(argv=None) -> dict:
             runs.append(result)
             print(f"{name:34s} seed {seed}: masked accuracy {result['masked_accuracy']:.4f}, "
                   f"perplexity {result['perplexity']:.1f} ({time.perf_counter() - started:.0f} s)", flush=True)
-    output = {"script": "scripts/roberta_ablations.py", "settings": {"steps": args.steps, "seeds": args.seeds},
+    output = {"script": "scripts/roberta_ablations.py",
+              "settings": {"steps": args.steps, "seeds": args.seeds, "threads": args.threads},
               "torch": torch.__version__, "runs": runs}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(output, indent=1) + "\n", encoding="utf-8")
