@@ -4,6 +4,8 @@ from .attention import attention_explorer, attention_stack, draw_attention
 from .merge_stepper import draw_merge_step, merge_stepper
 from .relative_positions import (deberta_terms, draw_relative_positions, relative_position_explorer,
                                  relative_position_matrix)
+from .temperature import draw_temperature, temperature_explorer, temperature_view
 
 __all__ = ["attention_explorer", "attention_stack", "draw_attention", "deberta_terms", "draw_relative_positions",
-           "draw_merge_step", "merge_stepper", "relative_position_explorer", "relative_position_matrix"]
+           "draw_merge_step", "merge_stepper", "relative_position_explorer", "relative_position_matrix",
+           "draw_temperature", "temperature_explorer", "temperature_view"]
