@@ -352,3 +352,39 @@ def test_pair_builders_reject_bad_documents():
         nsp_pairs([[[5, 6, 7]]], 64)
     with pytest.raises(ValueError, match="max_tokens"):
         pack_full_sentences([[[5, 6]]], 2, CLS, SEP)
+
+
+# -- the masking explorer widget ----------------------------------------------------------------------------------
+def test_masking_view_and_drawing():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from minibert.widgets import draw_masking, masking_explorer, masking_view
+
+    view = masking_view("我喜欢吃西瓜，还喜欢跑步", "whole word", rate=0.3, seed=3)
+    assert view["tokens"][0] == "[CLS]" and len(view["tokens"]) == 14
+    picked = [t for t, target in enumerate(view["targets"]) if target is not None]
+    assert len(picked) == view["budget"] == 4
+    groups = {}
+    for t, w in enumerate(view["word_ids"]):
+        if w is not None:
+            groups.setdefault(w, []).append(t in picked)
+    assert all(all(g) or not any(g) for g in groups.values())
+    text = "Masked language models predict the hidden words of a sentence from both sides of it."
+    view = masking_view(text, "token", rate=0.5, split=(0.0, 0.0, 1.0), seed=1)
+    assert view["seen"] == view["tokens"]  # everything 'unchanged', yet 8 targets to predict
+    assert sum(t is not None for t in view["targets"]) == 8
+    fig = draw_masking(masking_view(text, "span", rate=0.3, seed=3))
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts.count("[MASK]") >= 1 and "span masking" in fig.axes[0].get_title()
+    panel = masking_explorer(text)
+    fig = panel.update(strategy="span", rate=0.4, mask_share=1.0, random_share=0.0, seed=5)
+    assert panel.view["strategy"] == "span" and panel.view["split"] == (1.0, 0.0, 0.0)
+    assert all(s == "[MASK]" for s, target in zip(panel.view["seen"], panel.view["targets"]) if target is not None)
+    assert fig is panel.figure
+    panel.update(mask_share=0.9, random_share=0.5)  # more than 1 in total: the random share is capped
+    assert panel.view["split"] == pytest.approx((0.9, 0.1, 0.0))
+    with pytest.raises(ValueError, match="unknown setting"):
+        panel.update(colour="red")
+    with pytest.raises(ValueError, match="type a sentence"):
+        masking_view("   ")
