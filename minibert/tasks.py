@@ -232,6 +232,6 @@ def fit(model: torch.nn.Module, examples: list[Example], pad_id: int, steps: int
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     model.eval()
     return losses

@@ -132,3 +132,58 @@ def test_bad_input_errors():
         BertForQuestionAnswering(config)(ids, start_positions=torch.tensor([1, 2]))
     with pytest.raises(ValueError, match="num_labels"):
         BertForTokenClassification(config, 0)
+
+
+# -- the corpus tasks of chapter 07 -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tokenizer(tmp_path_factory):
+    from test_training import small_vocab
+
+    from minibert.pretrain import load_tokenizer
+
+    return load_tokenizer(str(small_vocab(tmp_path_factory.mktemp("vocab"))))
+
+
+def test_corpus_tasks_are_well_formed(tokenizer):
+    from minibert import tasks
+
+    kind_train, kind_test = tasks.document_kind_task(tokenizer, per_class=60)
+    assert {e.label for e in kind_train} == {0, 1} and sum(e.label for e in kind_train) == 60
+    assert not {e.text for e in kind_train} & {e.text for e in kind_test}  # held-out documents
+    pair_train, _ = tasks.same_document_task(tokenizer, pairs=80)
+    assert all(e.token_type_ids.count(1) > 1 and e.input_ids.count(tokenizer.sep_token_id) == 2 for e in pair_train)
+    assert 0.3 < sum(e.label for e in pair_train) / len(pair_train) < 0.7
+    tag_train, _ = tasks.code_tagging_task(tokenizer)
+    for e in tag_train[:50]:
+        assert len(e.tags) == len(e.input_ids) and e.tags[0] == e.tags[-1] == -100
+        assert 1 in e.tags  # every example has code to find
+        assert '"' not in e.text
+    qa_train, _ = tasks.cloze_qa_task(tokenizer)
+    for e in qa_train[:50]:
+        start, end = e.span
+        assert e.extra["context_start"] <= start <= end < len(e.input_ids) - 1
+        assert e.token_type_ids[start] == 1
+        answer = tokenizer.decode(e.input_ids[start:end + 1]).replace(" ", "")
+        assert answer == tokenizer.decode(token_ids_of(tokenizer, e.extra["answer"])).replace(" ", "")
+
+
+def token_ids_of(tokenizer, text):
+    from minibert.mlm_data import token_ids
+
+    return token_ids(tokenizer, text)
+
+
+def test_fit_learns_a_corpus_task(tokenizer):
+    from minibert import tasks
+
+    train, _ = tasks.code_tagging_task(tokenizer)
+    torch.manual_seed(0)
+    model = BertForTokenClassification(BertConfig.tiny(vocab_size=len(tokenizer), hidden_size=32,
+                                                       intermediate_size=64), 3)
+    losses = tasks.fit(model, train, tokenizer.pad_token_id, steps=30, learning_rate=3e-3)
+    assert sum(losses[-5:]) / 5 < 0.6 * sum(losses[:5]) / 5
+    assert not model.training
+    batch = tasks.collate(train[:4], tokenizer.pad_token_id)
+    assert batch["labels"].shape == batch["input_ids"].shape
+    with pytest.raises(ValueError, match="no training examples"):
+        tasks.fit(model, [], 0, steps=1)
