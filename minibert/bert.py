@@ -25,14 +25,16 @@ __all__ = ["BertEmbeddings", "BertPooler", "BertOutput", "BertModel", "BERT_KEY_
 
 
 class BertEmbeddings(nn.Module):
-    """Token + segment + position embeddings, summed, normalised, dropped out."""
+    """Token + segment + position embeddings, summed, normalised, dropped out. The tables are
+    ``config.embedding_width`` wide (E = H in BERT; smaller in ALBERT and ELECTRA, projected to H by the model)."""
 
     def __init__(self, config: BertConfig):
         super().__init__()
-        self.token = nn.Embedding(config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id)
-        self.position = nn.Embedding(config.max_position_embeddings, config.hidden_size)
-        self.segment = nn.Embedding(config.type_vocab_size, config.hidden_size) if config.type_vocab_size else None
-        self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        width = config.embedding_width
+        self.token = nn.Embedding(config.vocab_size, width, padding_idx=config.pad_token_id)
+        self.position = nn.Embedding(config.max_position_embeddings, width)
+        self.segment = nn.Embedding(config.type_vocab_size, width) if config.type_vocab_size else None
+        self.norm = nn.LayerNorm(width, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None,
@@ -179,6 +181,9 @@ class BertModel(PretrainedMixin, nn.Module):
             raise TypeError(f"BertModel expects a BertConfig, got {type(config).__name__}")
         self.config = config
         self.embeddings = BertEmbeddings(config)
+        # Factorised embeddings (ALBERT, ELECTRA): V x E tables, then one E x H projection into the encoder.
+        width = config.embedding_width
+        self.embedding_projection = nn.Linear(width, config.hidden_size) if width != config.hidden_size else None
         self.encoder = Encoder(config)
         self.pooler = BertPooler(config.hidden_size) if add_pooler else None
         self.apply(lambda m: init_bert_weights(m, config.initializer_range))
@@ -205,6 +210,8 @@ class BertModel(PretrainedMixin, nn.Module):
     ) -> BertOutput:
         mask = check_inputs(self.config, input_ids, token_type_ids, attention_mask, position_ids)
         x = self.embeddings(input_ids, token_type_ids, position_ids)
+        if self.embedding_projection is not None:
+            x = self.embedding_projection(x)
         bias = None
         if mask is not None and not bool(mask.all()):
             # (B, T) key mask -> (B, 1, 1, T); (B, T, T) -> (B, 1, T, T): both broadcast over heads.

@@ -46,6 +46,7 @@ class BertConfig:
     layer_norm_eps: float = 1e-12
     pad_token_id: int = 0
     initializer_range: float = 0.02
+    embedding_size: int | None = None  # E < H factorises the embeddings (ALBERT, ELECTRA); None means E = H
     extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -57,6 +58,9 @@ class BertConfig:
                 raise ValueError(f"BertConfig.{name} must be a positive integer, got {value!r}")
         if isinstance(self.type_vocab_size, bool) or not isinstance(self.type_vocab_size, int) or self.type_vocab_size < 0:
             raise ValueError(f"BertConfig.type_vocab_size must be an integer >= 0, got {self.type_vocab_size!r}")
+        if self.embedding_size is not None and (isinstance(self.embedding_size, bool)
+                                                or not isinstance(self.embedding_size, int) or self.embedding_size < 1):
+            raise ValueError(f"BertConfig.embedding_size must be a positive integer or None, got {self.embedding_size!r}")
         if self.hidden_size % self.num_attention_heads:
             raise ValueError(
                 f"hidden_size ({self.hidden_size}) must be divisible by num_attention_heads "
@@ -73,6 +77,11 @@ class BertConfig:
             raise ValueError(f"BertConfig.layer_norm_eps must be > 0, got {self.layer_norm_eps!r}")
         if self.pad_token_id is not None and not 0 <= self.pad_token_id < self.vocab_size:
             raise ValueError(f"pad_token_id {self.pad_token_id} is outside the vocabulary [0, {self.vocab_size})")
+
+    @property
+    def embedding_width(self) -> int:
+        """E: the width of the embedding tables (H unless ``embedding_size`` factorises them)."""
+        return self.embedding_size or self.hidden_size
 
     @property
     def head_size(self) -> int:
@@ -128,6 +137,8 @@ class BertConfig:
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
+        if data["embedding_size"] is None:
+            del data["embedding_size"]
         data.update(self.extra)
         return data
 

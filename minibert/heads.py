@@ -32,13 +32,14 @@ IGNORE_INDEX = -100  # label value for "nothing to predict here", as in torch's 
 
 
 class MaskedLMHead(nn.Module):
-    """Transform (dense, activation, LayerNorm), then scores against the (tied) token embedding matrix + a bias."""
+    """Transform (dense, activation, LayerNorm), then scores against the (tied) token embedding matrix + a bias.
+    With factorised embeddings the transform maps H down to the embedding width E first."""
 
     def __init__(self, config: BertConfig):
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dense = nn.Linear(config.hidden_size, config.embedding_width)
         self.activation = activation_function(config.hidden_act)
-        self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.norm = nn.LayerNorm(config.embedding_width, eps=config.layer_norm_eps)
         self.bias = nn.Parameter(torch.zeros(config.vocab_size))
 
     def forward(self, hidden: torch.Tensor, embedding_weight: torch.Tensor) -> torch.Tensor:

@@ -196,3 +196,21 @@ def test_corpus_loads_and_splits_by_document():
     assert split_documents(docs, seed=0) == (train, held) and split_documents(docs, seed=1) != (train, held)
     with pytest.raises(ValueError, match="fraction"):
         split_documents(docs, held_out=1.0)
+
+
+def test_factorised_embeddings_switch():
+    """embedding_size=E < H: V x E tables, one E x H projection, an MLM head that maps back to E."""
+    config = BertConfig.tiny(embedding_size=16)
+    model = BertForMaskedLM(config)
+    assert model.bert.embeddings.token.weight.shape == (1000, 16)
+    assert model.bert.embedding_projection.weight.shape == (64, 16)
+    assert model.mlm.dense.weight.shape == (16, 64)
+    ids = torch.randint(0, 1000, (2, 7))
+    assert model(ids).logits.shape == (2, 7, 1000)
+    plain = BertModel(BertConfig.tiny())
+    assert plain.embedding_projection is None and "embedding_size" not in BertConfig.tiny().to_dict()
+    saved = count_parameters(lambda: BertModel(BertConfig())) - count_parameters(
+        lambda: BertModel(BertConfig(embedding_size=128)))
+    assert saved == (30522 + 512 + 2) * (768 - 128) + 2 * (768 - 128) - (128 * 768 + 768)
+    with pytest.raises(ValueError, match="embedding_size"):
+        BertConfig(embedding_size=0)

@@ -106,11 +106,10 @@ def attention_explorer(source, tokens: Sequence[str], input_ids=None, token_type
     with plt.ioff():
         fig = plt.figure(figsize=(11, 4.6))
 
-    def update(layer=None, head=None, query=None):
-        layer = layer_slider.value if layer is None else layer
-        head = head_picker.value if head is None else head
-        query = query_slider.value if query is None else query
-        draw_attention(stack, tokens, layer, head, query, fig)
+    syncing = []  # non-empty while update() moves the controls itself
+
+    def redraw():
+        draw_attention(stack, tokens, layer_slider.value, head_picker.value, query_slider.value, fig)
         output.clear_output(wait=True)
         with output:
             from IPython.display import display
@@ -118,8 +117,19 @@ def attention_explorer(source, tokens: Sequence[str], input_ids=None, token_type
             display(fig)
         return fig
 
+    def update(layer=None, head=None, query=None):
+        """Move the controls (those given) and redraw once; returns the figure."""
+        syncing.append(True)
+        try:
+            for control, value in ((layer_slider, layer), (head_picker, head), (query_slider, query)):
+                if value is not None:
+                    control.value = value
+        finally:
+            syncing.pop()
+        return redraw()
+
     for control in (layer_slider, head_picker, query_slider):
-        control.observe(lambda change: update(), names="value")
+        control.observe(lambda change: None if syncing else redraw(), names="value")
     panel = widgets.VBox([widgets.HBox([layer_slider, head_picker]), query_slider, output])
     panel.update = update
     panel.figure = fig
