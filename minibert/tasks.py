@@ -7,8 +7,8 @@ that, with held-out *documents* for testing (never sentences of a document seen 
 
 - **document kind** (single sentence, like SST-2): does a sentence come from the language reference or from a
   library module's documentation? Labels are the documents' kinds, balanced by sampling.
-- **same document** (sentence pair, like MRPC/QQP): are sentence A and sentence B from the same document? Half the
-  pairs take B from the same document (not adjacent to A), half from another document.
+- **duplicates** (sentence pair, like MRPC/QQP): is sentence B a reworded copy of sentence A (one word dropped, two
+  neighbouring words swapped) or a sentence of another document reworded the same way? Half and half.
 - **code tagging** (token tagging, like CoNLL NER): the quotes are removed and the model must tag the words that
   were quoted, BIO style (``B-CODE``, ``I-CODE``, ``O``), on the first piece of every word.
 - **cloze QA** (extractive QA, like SQuAD, in the cloze style of Hermann et al., 2015): the context is a sentence
@@ -29,7 +29,7 @@ from .masking import encode_pair, wordpiece_word_ids
 from .mlm_data import pad_batch, token_ids
 from .schedules import warmup_decay_scheduler
 
-__all__ = ["Example", "TAG_NAMES", "document_kind_task", "same_document_task", "code_tagging_task", "cloze_qa_task",
+__all__ = ["Example", "TAG_NAMES", "document_kind_task", "duplicate_task", "code_tagging_task", "cloze_qa_task",
            "collate", "fit"]
 
 TAG_NAMES = ["O", "B-CODE", "I-CODE"]
@@ -88,25 +88,35 @@ def document_kind_task(tokenizer, per_class: int = 300, max_tokens: int = 64, he
     return tuple(splits)
 
 
-def same_document_task(tokenizer, pairs: int = 600, max_tokens: int = 96, held_out: float = 0.25, seed: int = 0):
-    """Sentence pairs labelled 1 = both from one document (at least 2 sentences apart), 0 = from two documents."""
+def _noisy(words: list[str], rng: random.Random) -> str:
+    """A reworded copy: one word dropped and two neighbouring words swapped."""
+    words = list(words)
+    del words[rng.randrange(len(words))]
+    i = rng.randrange(len(words) - 1)
+    words[i], words[i + 1] = words[i + 1], words[i]
+    return " ".join(words)
+
+
+def duplicate_task(tokenizer, pairs: int = 2400, max_tokens: int = 80, held_out: float = 0.25, seed: int = 0):
+    """Sentence pairs labelled 1 = B is a reworded copy of A (a word dropped, two words swapped), 0 = B is a
+    sentence of another document, reworded the same way."""
     rng = random.Random(seed)
     splits = []
     for documents, count in zip(_documents(held_out, seed), (pairs, pairs // 3)):
-        documents = [[s.replace('"', "") for s in sentences if len(s.split()) >= 5] for _, sentences in documents]
-        documents = [d for d in documents if len(d) >= 4]
+        documents = [[s.replace('"', "").split() for s in sentences] for _, sentences in documents]
+        documents = [[w for w in d if 6 <= len(w) <= 30] for d in documents]
+        documents = [d for d in documents if len(d) >= 2]
         examples = []
         while len(examples) < count:
-            d = rng.randrange(len(documents))
-            i = rng.randrange(len(documents[d]))
+            k = rng.randrange(len(documents))
+            d = documents[k]
+            i = rng.randrange(len(d))
             label = rng.random() < 0.5
             if label:
-                far = [j for j in range(len(documents[d])) if abs(j - i) >= 2]
-                b = documents[d][rng.choice(far)]
+                b = d[i]
             else:
-                other = rng.choice([k for k in range(len(documents)) if k != d])
-                b = rng.choice(documents[other])
-            a = documents[d][i]
+                b = rng.choice(documents[rng.choice([j for j in range(len(documents)) if j != k])])
+            a, b = " ".join(d[i]), _noisy(b, rng)
             ids, types = encode_pair(token_ids(tokenizer, a), token_ids(tokenizer, b), tokenizer.cls_token_id,
                                      tokenizer.sep_token_id)
             if _fits(ids, max_tokens):
@@ -168,9 +178,9 @@ def code_tagging_task(tokenizer, max_tokens: int = 64, held_out: float = 0.25, s
     return tuple(splits)
 
 
-def cloze_qa_task(tokenizer, max_tokens: int = 128, held_out: float = 0.25, seed: int = 0):
-    """Question: a sentence with one quoted code span replaced by "what"; context: that sentence and the one
-    before it, quotes removed; answer: the code span's tokens in the context."""
+def cloze_qa_task(tokenizer, max_tokens: int = 128, held_out: float = 0.25, seed: int = 0, previous: bool = False):
+    """Question: a sentence with one quoted code span replaced by "what"; context: that sentence (with
+    ``previous``, preceded by the sentence before it), quotes removed; answer: the code span's tokens in the context."""
     rng = random.Random(seed)
     what = token_ids(tokenizer, "what")
     splits = []
@@ -185,7 +195,7 @@ def cloze_qa_task(tokenizer, max_tokens: int = 128, held_out: float = 0.25, seed
                     continue
                 first, last, code = rng.choice(spans)
                 question = ids[:first] + what + ids[last + 1:]
-                before = token_ids(tokenizer, sentences[i - 1].replace('"', "")) if i > 0 else []
+                before = token_ids(tokenizer, sentences[i - 1].replace('"', "")) if previous and i > 0 else []
                 context = before + ids
                 full, types = encode_pair(question, context, tokenizer.cls_token_id, tokenizer.sep_token_id)
                 if len(full) > max_tokens:

@@ -150,7 +150,7 @@ def test_corpus_tasks_are_well_formed(tokenizer):
     kind_train, kind_test = tasks.document_kind_task(tokenizer, per_class=60)
     assert {e.label for e in kind_train} == {0, 1} and sum(e.label for e in kind_train) == 60
     assert not {e.text for e in kind_train} & {e.text for e in kind_test}  # held-out documents
-    pair_train, _ = tasks.same_document_task(tokenizer, pairs=80)
+    pair_train, _ = tasks.duplicate_task(tokenizer, pairs=80)
     assert all(e.token_type_ids.count(1) > 1 and e.input_ids.count(tokenizer.sep_token_id) == 2 for e in pair_train)
     assert 0.3 < sum(e.label for e in pair_train) / len(pair_train) < 0.7
     tag_train, _ = tasks.code_tagging_task(tokenizer)
