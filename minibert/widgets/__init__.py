@@ -2,6 +2,10 @@
 from the library. Each widget has a plain drawing function next to it, usable for static figures and tests."""
 from .attention import attention_explorer, attention_stack, draw_attention
 from .masking_explorer import draw_masking, masking_explorer, masking_view
+from .merge_stepper import draw_merge_step, merge_stepper
+from .relative_positions import (deberta_terms, draw_relative_positions, relative_position_explorer,
+                                 relative_position_matrix)
 
-__all__ = ["attention_explorer", "attention_stack", "draw_attention", "draw_masking", "masking_explorer",
-           "masking_view"]
+__all__ = ["attention_explorer", "attention_stack", "draw_attention", "deberta_terms", "draw_masking",
+           "draw_merge_step", "masking_explorer", "masking_view", "merge_stepper", "relative_position_explorer",
+           "relative_position_matrix"]
