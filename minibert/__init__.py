@@ -2,16 +2,30 @@
 
 Every module implements one mechanism, opens with its equation and paper, and is tested against a NumPy
 reference and against Hugging Face ``transformers`` with the same weights.
+
+The model classes are exported here; the mechanisms live in their modules (``minibert.attention``,
+``minibert.positions``, ``minibert.tokenizers``, ``minibert.masking``, ``minibert.training``, ...).
 """
+from . import tokenizers
+from .albert import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining, AlbertModel
 from .bert import BertModel, BertOutput, mean_pool
 from .config import BertConfig
 from .deberta import DebertaV2Config, DebertaV2ForMaskedLM, DebertaV2Model
+from .distilbert import DistilBertConfig, DistilBertForMaskedLM, DistilBertModel
+from .distillation import Distiller, distillation_loss
+from .finetuning import BertForQuestionAnswering, BertForTokenClassification
 from .heads import BertForMaskedLM, BertForPreTraining, BertForSequenceClassification
 from .params import count_parameters
-from . import tokenizers  # noqa: E402  (minibert.tokenizers.WordPieceTokenizer, train_wordpiece, ...)
+from .roberta import RobertaConfig, RobertaForMaskedLM, RobertaForSequenceClassification, RobertaModel
 
 __version__ = "0.1.0"
 
-__all__ = ["BertConfig", "BertModel", "BertOutput", "BertForMaskedLM", "BertForPreTraining",
-           "BertForSequenceClassification", "DebertaV2Config", "DebertaV2Model", "DebertaV2ForMaskedLM",
-           "count_parameters", "mean_pool", "__version__"]
+__all__ = [
+    "BertConfig", "BertModel", "BertOutput", "BertForMaskedLM", "BertForPreTraining", "BertForSequenceClassification",
+    "BertForTokenClassification", "BertForQuestionAnswering",
+    "RobertaConfig", "RobertaModel", "RobertaForMaskedLM", "RobertaForSequenceClassification",
+    "AlbertConfig", "AlbertModel", "AlbertForMaskedLM", "AlbertForPreTraining",
+    "DistilBertConfig", "DistilBertModel", "DistilBertForMaskedLM", "Distiller", "distillation_loss",
+    "DebertaV2Config", "DebertaV2Model", "DebertaV2ForMaskedLM",
+    "count_parameters", "mean_pool", "tokenizers", "__version__",
+]
