@@ -74,10 +74,13 @@ class DisentangledSelfAttention(MultiHeadSelfAttention):
     def relative_index(self, length: int, device=None) -> torch.Tensor:
         r"""``(T, T)`` row of the relative table for each pair: :math:`\delta(i,j) + \text{span}`, clamped to
         ``[0, 2 span)``, with :math:`\delta(i,j)` = ``i - j``, log-bucketed when ``position_buckets > 0``."""
-        distance = -relative_distances(length)  # i - j
+        return self.table_rows(-relative_distances(length)).to(device)
+
+    def table_rows(self, distance: torch.Tensor) -> torch.Tensor:
+        """The row of the relative table read for each distance ``i - j`` in ``distance`` (any shape)."""
         if self.position_buckets > 0:
             distance = deberta_log_buckets(distance, self.position_buckets, self.max_relative_positions)
-        return (distance + self.span).clamp(0, 2 * self.span - 1).to(device)
+        return (distance + self.span).clamp(0, 2 * self.span - 1)
 
     def _positions(self, relative_embeddings: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """Position keys :math:`K^r` and queries :math:`Q^r`, each ``(heads, 2 span, d)`` (None if unused)."""

@@ -261,18 +261,80 @@ def test_deberta_terms_have_the_structure_of_their_definitions():
             assert np.isclose(terms["p2c"][j, i], terms["p2c"][j + 1, i]) == (buckets[j, i] == buckets[j + 1, i])
 
 
+def test_explorer_profile_is_the_matrix_middle_row_and_deberta_reads_the_clamped_table_row():
+    from minibert.disentangled_attention import DisentangledSelfAttention
+    from minibert.widgets import relative_position_matrix, relative_position_profile
+
+    for scheme, kwargs in [("distance", {}), ("shaw", dict(k=5)), ("t5", dict(num_buckets=16, max_distance=40)),
+                           ("t5", dict(num_buckets=8, max_distance=20, bidirectional=False)),
+                           ("deberta", dict(bucket_size=6, max_position=24))]:
+        distances, values = relative_position_profile(scheme, 60, **kwargs)
+        assert np.array_equal(distances, np.arange(-60, 61))
+        assert np.array_equal(values, relative_position_matrix(scheme, 121, **kwargs)[60]), scheme
+    # DeBERTa: the row DisentangledSelfAttention gathers, which is what transformers does (log bucket, then clamp)
+    d = relative_distances(80)
+    attention = DisentangledSelfAttention(8, 2, 24, 6)
+    assert np.array_equal(relative_position_matrix("deberta", 80, bucket_size=6, max_position=24),
+                          (attention.relative_index(80) - 6).numpy())
+    assert np.array_equal(relative_position_matrix("deberta", 80, bucket_size=6, max_position=24),
+                          make_log_bucket_position(-d, 6, 24).long().clamp(-6, 5).numpy())
+    for window in (0, 2.5, True):
+        with pytest.raises(ValueError, match="window"):
+            relative_position_profile("t5", window)
+
+
+def test_every_control_matters_exactly_for_its_schemes():
+    """For each scheme, moving a control changes what the explorer draws if and only if the scheme reads it (the
+    others are disabled in the panel); the maximum distances matter even for an 11-token sentence."""
+    from minibert.widgets import relative_position_view
+    from minibert.widgets.relative_positions import PARAMETERS, SCHEMES
+
+    base = dict(k=3, num_buckets=8, max_distance=16, bidirectional=True, bucket_size=8, max_position=64, head=0)
+    moved = dict(k=1, num_buckets=16, max_distance=100, bidirectional=False, bucket_size=16, max_position=300, head=1)
+
+    def drawn(scheme, **setting):
+        view = relative_position_view(scheme, 11, **setting)
+        return [view["matrix"], *view["profile"], *(view["terms"] or {}).values()]
+
+    def same(a, b):
+        return all(np.array_equal(x, y) for x, y in zip(a, b))
+
+    for scheme in SCHEMES:
+        before = drawn(scheme, **base)
+        for name in base:
+            changed = not same(before, drawn(scheme, **{**base, name: moved[name]}))
+            assert changed == (name in PARAMETERS[scheme]), (scheme, name, changed)
+    # the sliders of the largest distances change the drawing across their whole track, not only at one end
+    for scheme, name, track in (("t5", "max_distance", (5, 88, 172, 256)),
+                                ("deberta", "max_position", (8, 176, 344, 512))):
+        views = [drawn(scheme, **{**base, name: value}) for value in track]
+        assert not any(same(a, b) for a, b in zip(views, views[1:])), (scheme, name)
+
+
 def test_explorer_draws_and_its_controls_redraw():
     import matplotlib
 
     matplotlib.use("Agg")
-    from minibert.widgets import draw_relative_positions, relative_position_explorer, relative_position_matrix
+    from minibert.widgets import (draw_relative_positions, relative_position_explorer, relative_position_matrix,
+                                  relative_position_profile)
+    from minibert.widgets.relative_positions import PARAMETERS
 
     tokens = "a new store opened beside the new mall".split()
     panel = relative_position_explorer(tokens=tokens, scheme="shaw")
+    enabled = {name for name, control in panel.controls.items() if not control.disabled}
+    assert enabled == {"scheme", "k"}
     fig = panel.update(scheme="t5", num_buckets=8, max_distance=12)
     assert np.array_equal(fig.axes[0].images[0].get_array(),
                           relative_position_matrix("t5", 8, num_buckets=8, max_distance=12))
+    profile_axes = [ax for ax in fig.axes if ax.get_xscale() == "symlog"]
+    assert len(profile_axes) == 1
+    assert np.array_equal(profile_axes[0].lines[0].get_ydata(),
+                          relative_position_profile("t5", num_buckets=8, max_distance=12)[1])
     assert panel.controls["scheme"].value == "t5" and panel.controls["num_buckets"].value == 8
+    for scheme in PARAMETERS:  # moving the scheme greys out what it does not read
+        panel.controls["scheme"].value = scheme
+        enabled = {name for name, control in panel.controls.items() if not control.disabled}
+        assert enabled == {"scheme", *PARAMETERS[scheme]}
     panel.controls["k"].value = 2
     panel.controls["scheme"].value = "shaw"  # moving a control redraws through its observer
     assert np.array_equal(panel.figure.axes[0].images[0].get_array(), relative_position_matrix("shaw", 8, k=2))

@@ -4,10 +4,11 @@ from .attention import attention_explorer, attention_stack, draw_attention
 from .masking_explorer import draw_masking, masking_explorer, masking_view
 from .merge_stepper import draw_merge_step, merge_stepper
 from .relative_positions import (deberta_terms, draw_relative_positions, relative_position_explorer,
-                                 relative_position_matrix)
+                                 relative_position_matrix, relative_position_profile, relative_position_view)
 from .temperature import draw_temperature, temperature_explorer, temperature_view
 
 __all__ = ["attention_explorer", "attention_stack", "draw_attention", "deberta_terms", "draw_masking",
            "draw_merge_step", "draw_relative_positions", "draw_temperature", "masking_explorer", "masking_view",
-           "merge_stepper", "relative_position_explorer", "relative_position_matrix", "temperature_explorer",
+           "merge_stepper", "relative_position_explorer", "relative_position_matrix", "relative_position_profile",
+           "relative_position_view", "temperature_explorer",
            "temperature_view"]

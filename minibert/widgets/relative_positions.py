@@ -1,9 +1,12 @@
 """Relative-position explorer: pick a scheme (plain distance, Shaw clipping, T5 buckets, DeBERTa log buckets) and its
-parameters; see the (query, key) matrix of what the model can tell apart and, for DeBERTa, the three score terms of
-a toy sentence. Every number comes from :mod:`minibert.positions` and :mod:`minibert.disentangled_attention`.
+parameters; see the (query, key) matrix of what the model can tell apart on a toy sentence, the same function over
+every distance up to :data:`PROFILE_WINDOW` (where the maximum distances act: a toy sentence is too short to reach
+them) and, for DeBERTa, the three score terms. Every number comes from :mod:`minibert.positions` and
+:mod:`minibert.disentangled_attention`.
 
-:func:`relative_position_matrix` and :func:`deberta_terms` compute, :func:`draw_relative_positions` draws (testable
-without a browser), :func:`relative_position_explorer` wraps them in ipywidgets.
+:func:`relative_position_matrix`, :func:`relative_position_profile` and :func:`deberta_terms` compute (all three
+for one setting: :func:`relative_position_view`), :func:`draw_relative_positions` draws (testable without a browser), :func:`relative_position_explorer` wraps them in
+ipywidgets; the controls that the chosen scheme does not read are disabled (:data:`PARAMETERS`).
 """
 from __future__ import annotations
 
@@ -13,32 +16,68 @@ import numpy as np
 import torch
 
 from ..disentangled_attention import DisentangledSelfAttention
-from ..positions import clipped_distance_index, deberta_log_buckets, relative_distances, t5_buckets
+from ..positions import clipped_distance_index, relative_distances, t5_buckets
 
-__all__ = ["SCHEMES", "relative_position_matrix", "deberta_terms", "draw_relative_positions",
-           "relative_position_explorer"]
+__all__ = ["SCHEMES", "PARAMETERS", "PROFILE_WINDOW", "relative_position_matrix", "relative_position_profile",
+           "deberta_terms", "relative_position_view", "draw_relative_positions", "relative_position_explorer"]
 
 SCHEMES = ("distance", "shaw", "t5", "deberta")
+PARAMETERS = {"distance": (), "shaw": ("k",), "t5": ("num_buckets", "max_distance", "bidirectional"),
+              "deberta": ("bucket_size", "max_position", "head")}  # the explorer's controls each scheme reads
+PROFILE_WINDOW = 512  # distances -512..512: past the largest max_distance / max_position the sliders offer
 _LABELS = {"distance": "j - i (no limit)", "shaw": "Shaw: clip(j - i, -k, k)", "t5": "T5 bucket of j - i",
            "deberta": "DeBERTa log bucket of i - j"}
 
 
-def relative_position_matrix(scheme: str, length: int, k: int = 4, num_buckets: int = 32, max_distance: int = 128,
-                             bidirectional: bool = True, bucket_size: int = 8, max_position: int = 64) -> np.ndarray:
-    """``(length, length)`` integers: what the scheme makes of each (query ``i``, key ``j``) pair. Pairs with the
-    same number share one learned embedding (Shaw), one scalar bias (T5) or one row of the relative table (DeBERTa)."""
+def _relative_positions(scheme: str, distances: torch.Tensor, k: int = 4, num_buckets: int = 32,
+                        max_distance: int = 128, bidirectional: bool = True, bucket_size: int = 8,
+                        max_position: int = 64) -> np.ndarray:
+    """What ``scheme`` makes of each distance ``j - i`` in ``distances`` (any shape)."""
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
-    distances = relative_distances(length)  # j - i
     if scheme == "shaw":
         values = clipped_distance_index(distances, k) - k
     elif scheme == "t5":
         values = t5_buckets(distances, bidirectional, num_buckets, max_distance)
     elif scheme == "deberta":
-        values = deberta_log_buckets(-distances, bucket_size, max_position)
+        attention = DisentangledSelfAttention(2, 1, max_position, bucket_size, ("c2p", "p2c"))
+        values = attention.table_rows(-distances) - attention.span
     else:
         values = distances
     return values.numpy()
+
+
+def relative_position_matrix(scheme: str, length: int, k: int = 4, num_buckets: int = 32, max_distance: int = 128,
+                             bidirectional: bool = True, bucket_size: int = 8, max_position: int = 64) -> np.ndarray:
+    """``(length, length)`` integers: what the scheme makes of each (query ``i``, key ``j``) pair. Pairs with the
+    same number share one learned embedding (Shaw), one scalar bias (T5) or one row of the relative table (DeBERTa:
+    the row :class:`DisentangledSelfAttention` reads, as an offset ``i - j`` from the table's middle: the log bucket
+    of ``i - j`` while ``|i - j| < max_position``, clamped to ``[-bucket_size, bucket_size)`` beyond)."""
+    return _relative_positions(scheme, relative_distances(length), k, num_buckets, max_distance, bidirectional,
+                               bucket_size, max_position)
+
+
+def relative_position_profile(scheme: str, window: int = PROFILE_WINDOW, **parameters) -> tuple[np.ndarray, np.ndarray]:
+    """``(distances, values)``: what the scheme makes of every ``j - i`` in ``[-window, window]`` (the middle row
+    of :func:`relative_position_matrix` for a ``2 window + 1``-token input, with the same ``parameters``)."""
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise ValueError(f"window must be an integer >= 1, got {window!r}")
+    distances = torch.arange(-window, window + 1)
+    return distances.numpy(), _relative_positions(scheme, distances, **parameters)
+
+
+def _saturation(distances: np.ndarray, values: np.ndarray) -> tuple[int | None, int | None]:
+    """The distances from which on all farther ones (to the left, to the right) share one value: where a scheme
+    stops telling distances apart. None where that happens only at the window's edge or right at 0 or +-1."""
+    found = []
+    for side in (distances < 0, distances > 0):
+        d, v = distances[side], values[side]
+        order = np.argsort(np.abs(d))
+        d, v = d[order], v[order]
+        same = v == v[-1]
+        first = len(v) - int(np.argmin(same[::-1])) if not same.all() else 0  # start of the constant tail
+        found.append(int(d[first]) if 0 < first < len(v) - 1 and abs(d[first]) > 1 else None)
+    return found[0], found[1]
 
 
 def deberta_terms(length: int, bucket_size: int = 8, max_position: int = 64, head: int = 0, hidden_size: int = 32,
@@ -59,42 +98,91 @@ def deberta_terms(length: int, bucket_size: int = 8, max_position: int = 64, hea
     return out
 
 
+def relative_position_view(scheme: str, length: int, head: int = 0, window: int = PROFILE_WINDOW,
+                           **parameters) -> dict:
+    """Everything the explorer draws for one setting: ``matrix`` (:func:`relative_position_matrix`), ``profile``
+    (:func:`relative_position_profile` over ``window``) and, for DeBERTa, ``terms`` (c2c, c2p, p2c of ``head``)."""
+    view = {"matrix": relative_position_matrix(scheme, length, **parameters),
+            "profile": relative_position_profile(scheme, window, **parameters), "terms": None}
+    if scheme == "deberta":
+        bucket_size, max_position = parameters.get("bucket_size", 8), parameters.get("max_position", 64)
+        full = deberta_terms(length, bucket_size, max_position, head)
+        view["terms"] = {name: full[name] for name in ("c2c", "c2p", "p2c")}
+    return view
+
+
 def draw_relative_positions(matrix: np.ndarray, title: str = "", tokens: Sequence[str] | None = None,
-                            terms: dict[str, np.ndarray] | None = None, fig=None):
-    """The integer matrix (numbers written in the cells when it is small) and, if given, the DeBERTa terms."""
+                            terms: dict[str, np.ndarray] | None = None, fig=None,
+                            profile: tuple[np.ndarray, np.ndarray] | None = None):
+    """The integer matrix (numbers written in the cells when it is small) and, if given, the ``profile`` over a
+    long window of distances (:func:`relative_position_profile`, drawn on a symmetric log axis with the matrix's
+    distances shaded and the saturation points marked) and the DeBERTa terms. Without a profile: one row, the matrix
+    then the terms; with one: the matrix and the profile, the terms in a second row."""
     import matplotlib.pyplot as plt
 
     length = matrix.shape[0]
     labels = list(tokens) if tokens is not None else [str(i) for i in range(length)]
     if len(labels) != length:
         raise ValueError(f"{len(labels)} tokens for a {length} x {length} matrix")
-    panels = 1 + (len(terms) if terms else 0)
+    terms = terms or {}
     if fig is None:
-        fig = plt.figure(figsize=(4.2 * panels, 4.2))
+        width = 4.2 * (3 if profile is not None else 1 + len(terms))
+        fig = plt.figure(figsize=(width, 4.2 * (2 if profile is not None and terms else 1)))
     fig.clear()
-    axes = fig.subplots(1, panels, squeeze=False)[0]
-    image = axes[0].imshow(matrix, cmap="coolwarm")
+    if profile is None:
+        grid = fig.add_gridspec(1, 1 + len(terms))
+        matrix_ax, term_slots = fig.add_subplot(grid[0, 0]), [grid[0, 1 + n] for n in range(len(terms))]
+    else:
+        grid = fig.add_gridspec(2 if terms else 1, max(3, len(terms)))
+        matrix_ax = fig.add_subplot(grid[0, 0])
+        _draw_profile(fig.add_subplot(grid[0, 1:]), *profile, reach=length - 1)
+        term_slots = [grid[1, n] for n in range(len(terms))]
+    image = matrix_ax.imshow(matrix, cmap="coolwarm")
     if length <= 16:
         for i in range(length):
             for j in range(length):
-                axes[0].text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=7)
-    axes[0].set_title(title or "relative positions", fontsize=9)
-    fig.colorbar(image, ax=axes[0], fraction=0.046, pad=0.04)
-    for ax, (name, values) in zip(axes[1:], (terms or {}).items()):
+                matrix_ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=7)
+    matrix_ax.set_title(title or "relative positions", fontsize=9)
+    fig.colorbar(image, ax=matrix_ax, fraction=0.046, pad=0.04)
+    grids = [matrix_ax]
+    for slot, (name, values) in zip(term_slots, terms.items()):
+        ax = fig.add_subplot(slot)
         limit = float(np.abs(values).max()) or 1.0
         ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(f"{name} (max |.| {limit:.2f})", fontsize=9)
-    for ax in axes:
+        grids.append(ax)
+    for ax in grids:
         ax.set_xticks(range(length), labels, rotation=90, fontsize=7)
         ax.set_yticks(range(length), labels, fontsize=7)
         ax.set_xlabel("key j")
-    axes[0].set_ylabel("query i")
+    matrix_ax.set_ylabel("query i")
     fig.tight_layout()
     return fig
 
 
+def _draw_profile(ax, distances: np.ndarray, values: np.ndarray, reach: int) -> None:
+    """The scheme's value for every distance, the toy sentence's distances (``|j - i| <= reach``) shaded."""
+    ax.step(distances, values, where="mid", color="tab:blue")
+    ax.axvspan(-reach, reach, color="tab:orange", alpha=0.15, label=f"the toy sentence's distances, |j - i| <= {reach}")
+    for edge in _saturation(distances, values):
+        if edge is not None:
+            ax.axvline(edge, color="grey", ls=":")
+            ax.annotate(f"{edge:+d}", (edge, values.min()), fontsize=7, ha="center", va="bottom", color="dimgrey")
+    window = int(distances.max())
+    ax.set_xscale("symlog", linthresh=4, linscale=0.6)
+    ticks = [t for t in (1, 4, 16, 64, 256) if t < window] + [window]
+    ax.set_xticks([-t for t in ticks[::-1]] + [0] + ticks, [str(-t) for t in ticks[::-1]] + ["0"] + [str(t) for t in ticks],
+                  fontsize=7)
+    ax.set_xlim(-window, window)
+    ax.set_xlabel("relative distance j - i (symmetric log axis); dotted: from here on, all farther distances "
+                  "share one value", fontsize=8)
+    ax.set_title(f"the same scheme over every distance up to {window}", fontsize=9)
+    ax.legend(fontsize=7, loc="best")
+
+
 def relative_position_explorer(length: int = 12, tokens: Sequence[str] | None = None, scheme: str = "shaw"):
-    """The ipywidgets panel. Its ``.update(scheme=None, **parameters)`` redraws and returns the figure."""
+    """The ipywidgets panel. Its ``.update(scheme=None, **parameters)`` redraws and returns the figure; the controls
+    of the parameters the chosen scheme does not read are disabled."""
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
@@ -113,7 +201,7 @@ def relative_position_explorer(length: int = 12, tokens: Sequence[str] | None = 
     }
     output, message = widgets.Output(), widgets.HTML()
     with plt.ioff():
-        fig = plt.figure(figsize=(12, 4.2))
+        fig = plt.figure(figsize=(12.6, 4.2))
 
     syncing = [False]  # True while update() moves the controls itself: their observers must not redraw
 
@@ -135,17 +223,16 @@ def relative_position_explorer(length: int = 12, tokens: Sequence[str] | None = 
         values = {name: control.value for name, control in controls.items()}
         values.update(parameters)
         chosen, head = values.pop("scheme"), values.pop("head")
+        for name, control in controls.items():  # grey out what this scheme does not read
+            control.disabled = name != "scheme" and name not in PARAMETERS[chosen]
         try:
-            matrix = relative_position_matrix(chosen, length, **values)
-            terms = None
-            if chosen == "deberta":
-                full = deberta_terms(length, values["bucket_size"], values["max_position"], head)
-                terms = {name: full[name] for name in ("c2c", "c2p", "p2c")}
+            view = relative_position_view(chosen, length, head, **values)
         except ValueError as err:  # an impossible combination of parameters: say why instead of drawing
             message.value = f"<b>{err}</b>"
             return fig
         message.value = ""
-        draw_relative_positions(matrix, _LABELS[chosen], tokens, terms, fig)
+        fig.set_size_inches(12.6, 8.4 if view["terms"] else 4.2)
+        draw_relative_positions(view["matrix"], _LABELS[chosen], tokens, view["terms"], fig, view["profile"])
         output.clear_output(wait=True)
         with output:
             from IPython.display import display
