@@ -122,3 +122,29 @@ def test_explorer_controls():
     assert panel.state["order"].tolist() == [1, 0, 2, 3, 4]
     with pytest.raises(ValueError, match="separated by spaces"):
         panel.update(order="one two")
+
+
+# -- the "New York" demonstration ------------------------------------------------------------------------------------
+def test_new_york_gap_is_the_mutual_information():
+    from minibert.joint_prediction import CityCorpus, exact_tables, expected_log_likelihood, invalid_mass, \
+        mutual_information
+
+    corpus = CityCorpus()
+    tables = exact_tables(corpus)
+    gap = expected_log_likelihood(corpus, tables["joint"]) - expected_log_likelihood(corpus, tables["independent"])
+    assert abs(gap - mutual_information(corpus.joint)) < 1e-12 and gap > 1.0
+    assert invalid_mass(corpus, tables["joint"]) == 0 and invalid_mass(corpus, tables["independent"]) > 0.5
+    assert abs(float(tables["independent"].sum()) - 1) < 1e-12
+
+
+def test_a_trained_mlm_shows_the_gap():
+    from minibert.joint_prediction import CityCorpus, expected_log_likelihood, invalid_mass, mlm_tables, \
+        train_city_mlm
+
+    corpus = CityCorpus()
+    model, losses = train_city_mlm(corpus, steps=300)
+    tables = mlm_tables(model, corpus)
+    independent = expected_log_likelihood(corpus, tables["independent"])
+    left_to_right = expected_log_likelihood(corpus, tables["left_to_right"])
+    assert left_to_right - independent > 0.8, (independent, left_to_right)
+    assert invalid_mass(corpus, tables["independent"]) > 0.5 > 0.2 > invalid_mass(corpus, tables["left_to_right"])
