@@ -182,8 +182,8 @@ class ElectraOutput:
 
 class Electra(nn.Module):
     """Generator and discriminator trained together; they share one embedding module (token, position and
-    segment tables and their LayerNorm). ``model(masked_ids, labels, attention_mask)`` runs the three steps of the
-    module docstring; ``labels`` hold the original ids at masked positions and -100 elsewhere, as for BERT."""
+    segment tables and their LayerNorm). ``model(masked_ids, attention_mask=..., labels=...)`` runs the three steps
+    of the module docstring; ``labels`` hold the original ids at masked positions and -100 elsewhere, as for BERT."""
 
     def __init__(self, config: ElectraConfig, generator_config: ElectraConfig | None = None,
                  rtd_weight: float = 50.0):
@@ -200,8 +200,15 @@ class Electra(nn.Module):
         self.generator = ElectraGenerator(generator_config)
         self.generator.bert.embeddings = self.discriminator.bert.embeddings
 
-    def forward(self, input_ids: torch.Tensor, labels: torch.Tensor, attention_mask=None, token_type_ids=None,
-                generator: torch.Generator | None = None, temperature: float = 1.0) -> ElectraOutput:
+    def forward(self, input_ids: torch.Tensor, token_type_ids=None, attention_mask=None, labels=None, *,
+                generator: torch.Generator | None = None, temperature: float = 1.0,
+                label_smoothing: float = 0.0) -> ElectraOutput:
+        """Arguments as for :class:`~minibert.heads.BertForMaskedLM` (so the MLM trainer can drive it); ``generator``
+        seeds the sampling of replacements. Label smoothing is not part of ELECTRA and is refused."""
+        if labels is None:
+            raise ValueError("ELECTRA needs labels: the original ids at the masked positions, -100 elsewhere")
+        if label_smoothing:
+            raise ValueError("label smoothing is not part of ELECTRA's objective; use label_smoothing=0")
         _check_labels(labels, input_ids, self.discriminator.config.vocab_size)
         masked = labels != IGNORE_INDEX
         if not bool(masked.any()):

@@ -17,7 +17,8 @@ classical quantity, the *mutual information* of the two words:
 
 :class:`CityCorpus` is that corpus; :func:`exact_tables` the ideal numbers; :func:`mlm_tables` measures a trained
 masked LM both ways (one pass with both words masked, or filling the first word in before predicting the second);
-chapter 12 adds a trained XLNet.
+:func:`xlnet_tables` a permutation LM in one pass per order (chapter 12 trains both with :func:`train_city_mlm` and
+:func:`train_city_xlnet`).
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 __all__ = ["CITIES", "TEMPLATES", "CityCorpus", "exact_tables", "mlm_tables", "expected_log_likelihood",
-           "invalid_mass", "mutual_information", "train_city_mlm"]
+           "invalid_mass", "mutual_information", "train_city_mlm", "xlnet_tables", "train_city_xlnet"]
 
 # two-word city names and how often each occurs: the first word alone is ambiguous ("new" -> york, delhi, orleans)
 CITIES = {("new", "york"): 5, ("new", "delhi"): 2, ("new", "orleans"): 1, ("san", "francisco"): 3,
@@ -151,4 +152,70 @@ def train_city_mlm(corpus: CityCorpus, steps: int = 300, seed: int = 0, batch: i
         loss.backward()
         optimizer.step()
         losses.append(float(loss.detach()))
+    return model.eval(), losses
+
+
+
+@torch.no_grad()
+def xlnet_tables(model, corpus: CityCorpus) -> dict[str, torch.Tensor]:
+    """A permutation LM's ``q(a, b)``, averaged over the templates. In an order that ends "..., first word,
+    second word", the first word's query stream sees only the context and the second's also sees the first word:
+    one pass gives :math:`q(a)\,q(b \mid a)` (``"left_to_right"``, run once per candidate ``a``);
+    ``"right_to_left"`` is the order ending "..., second word, first word": :math:`q(b)\,q(a \mid b)`."""
+    from .permutation import permutation_masks, target_mapping, to_perm_mask
+
+    model.eval()
+    candidates = {"first": torch.tensor([corpus.vocab[w] for w in corpus.firsts]),
+                  "second": torch.tensor([corpus.vocab[w] for w in corpus.seconds])}
+    tables = {"left_to_right": 0.0, "right_to_left": 0.0}
+    for template in corpus.templates:
+        ids, start = corpus.sentence(template, next(iter(corpus.cities)))
+        context = [p for p in range(len(ids)) if p not in (start, start + 1)]
+        for name, (earlier, later) in (("left_to_right", ("first", "second")), ("right_to_left", ("second", "first"))):
+            positions = {"first": start, "second": start + 1}
+            order = torch.tensor(context + [positions[earlier], positions[later]])
+            _, query = permutation_masks(order, num_predict=2)
+            rows = len(candidates[earlier])
+            batch = ids.repeat(rows, 1)
+            batch[:, positions[earlier]] = candidates[earlier]  # each candidate for the earlier word, in turn
+            logits = model(batch, perm_mask=to_perm_mask(query).expand(rows, -1, -1),
+                           target_mapping=target_mapping(order[-2:], len(ids)).expand(rows, -1, -1)).logits
+            p_earlier = logits[0, 0, candidates[earlier]].double().softmax(-1)  # the same in every row: unseen
+            p_later = logits[:, 1][:, candidates[later]].double().softmax(-1)  # (earlier candidate, later candidate)
+            table = p_earlier[:, None] * p_later
+            tables[name] = tables[name] + (table if earlier == "first" else table.t())
+    return {k: v / len(corpus.templates) for k, v in tables.items()}
+
+
+def train_city_xlnet(corpus: CityCorpus, steps: int = 300, seed: int = 0, batch: int = 32, lr: float = 3e-3,
+                     num_predict: int = 2):
+    """A tiny XLNet trained with the permutation LM on the corpus. Per sentence: a random order of its words
+    ([CLS], [SEP] and padding are context), the last ``num_predict`` of the order predicted by the query stream,
+    the other words visible to one another (XLNet's partial prediction). Returns ``(model, losses)``."""
+    from .permutation import permutation_masks, to_perm_mask
+    from .xlnet import XLNetConfig, XLNetLMHeadModel
+
+    torch.manual_seed(seed)
+    model = XLNetLMHeadModel(XLNetConfig(vocab_size=len(corpus.vocab), d_model=32, n_layer=2, n_head=2, d_inner=64,
+                                         dropout=0.0, mem_len=0))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(seed)
+    losses = []
+    for _ in range(steps):
+        ids, attention, _ = corpus.sample(batch, generator)
+        length = ids.shape[1]
+        perms, mappings, labels = [], [], []
+        for row in range(batch):
+            real = int(attention[row].sum())
+            words = torch.arange(1, real - 1)[torch.randperm(real - 2, generator=generator)]
+            order = torch.cat([torch.tensor([0, real - 1]), torch.arange(real, length), words])
+            _, query = permutation_masks(order, num_predict=num_predict)
+            perms.append(to_perm_mask(query))
+            mappings.append(F.one_hot(order[-num_predict:], length).float())
+            labels.append(ids[row, order[-num_predict:]])
+        out = model(ids, attention, torch.stack(perms), torch.stack(mappings), labels=torch.stack(labels))
+        optimizer.zero_grad()
+        out.loss.backward()
+        optimizer.step()
+        losses.append(float(out.loss.detach()))
     return model.eval(), losses

@@ -128,7 +128,7 @@ def test_pair_corrupts_only_masked_positions_and_labels_replacements():
     torch.manual_seed(0)
     model = Electra(ElectraConfig.tiny(vocab_size=30))  # tiny vocabulary: samples often hit the original
     original, masked_ids, labels, mask = masked_batch(model.discriminator.config)
-    out = model(masked_ids, labels, mask, generator=torch.Generator().manual_seed(1))
+    out = model(masked_ids, attention_mask=mask, labels=labels, generator=torch.Generator().manual_seed(1))
     chosen = labels != -100
     assert torch.equal(out.corrupted_ids[~chosen], original[~chosen])  # untouched elsewhere, no [MASK] left
     assert torch.equal(out.replaced, out.corrupted_ids != original)
@@ -137,7 +137,7 @@ def test_pair_corrupts_only_masked_positions_and_labels_replacements():
     assert bool(same.any()), "a sample equal to the original counts as original"
     assert out.generator_logits.shape == (int(chosen.sum()), 30)
     assert torch.allclose(out.loss, out.mlm_loss + 50 * out.rtd_loss)
-    again = model(masked_ids, labels, mask, generator=torch.Generator().manual_seed(1))
+    again = model(masked_ids, attention_mask=mask, labels=labels, generator=torch.Generator().manual_seed(1))
     assert torch.equal(again.corrupted_ids, out.corrupted_ids)  # a seeded generator repeats the draw
 
 
@@ -147,13 +147,13 @@ def test_shared_embeddings_and_no_gradient_through_sampling():
     assert model.generator.bert.embeddings is model.discriminator.bert.embeddings
     assert model.generator.config.hidden_size == 16 and model.generator.bert.embedding_projection is not None
     original, masked_ids, labels, mask = masked_batch(model.discriminator.config)
-    out = model(masked_ids, labels, mask, generator=torch.Generator().manual_seed(2))
+    out = model(masked_ids, attention_mask=mask, labels=labels, generator=torch.Generator().manual_seed(2))
     out.rtd_loss.backward()
     generator_only = [p for n, p in model.generator.named_parameters() if not n.startswith("bert.embeddings.")]
     assert all(p.grad is None for p in generator_only), "the discriminator's loss reached the generator"
     assert model.discriminator.bert.embeddings.token.weight.grad.abs().sum() > 0  # but it does train the embeddings
     model.zero_grad(set_to_none=True)
-    out = model(masked_ids, labels, mask, generator=torch.Generator().manual_seed(2))
+    out = model(masked_ids, attention_mask=mask, labels=labels, generator=torch.Generator().manual_seed(2))
     out.mlm_loss.backward()
     assert all(p.grad is None for p in model.discriminator.rtd.parameters())
     assert model.generator.bert.encoder.layers[0].attention.query.weight.grad.abs().sum() > 0
@@ -174,9 +174,13 @@ def test_bad_inputs():
     model = Electra(ElectraConfig.tiny())
     original, masked_ids, labels, mask = masked_batch(model.discriminator.config)
     with pytest.raises(ValueError, match="no masked position"):
-        model(masked_ids, torch.full_like(labels, -100), mask)
+        model(masked_ids, attention_mask=mask, labels=torch.full_like(labels, -100))
+    with pytest.raises(ValueError, match="needs labels"):
+        model(masked_ids, attention_mask=mask)
+    with pytest.raises(ValueError, match="label smoothing"):
+        model(masked_ids, attention_mask=mask, labels=labels, label_smoothing=0.1)
     with pytest.raises(ValueError, match="labels"):
-        model(masked_ids, labels[:, :5], mask)
+        model(masked_ids, attention_mask=mask, labels=labels[:, :5])
     with pytest.raises(ValueError, match="0 \\(original\\) or 1"):
         model.discriminator(original, labels=torch.full_like(original, 2))
     with pytest.raises(ValueError, match="share their embeddings"):
@@ -200,7 +204,7 @@ def test_tiny_run_discriminator_learns():
     def step():
         original = 5 + torch.multinomial(zipf, 32 * 16, replacement=True, generator=g).view(32, 16)
         chosen = torch.rand(original.shape, generator=g) < 0.15
-        out = model(torch.where(chosen, 1, original), torch.where(chosen, original, -100), generator=g)
+        out = model(torch.where(chosen, 1, original), labels=torch.where(chosen, original, -100), generator=g)
         optimizer.zero_grad()
         out.loss.backward()
         optimizer.step()
