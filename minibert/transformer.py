@@ -57,9 +57,13 @@ class EncoderLayer(nn.Module):
         dropout: float = 0.1,
         attention_dropout: float = 0.1,
         layer_norm_eps: float = 1e-12,
+        attention: nn.Module | None = None,
     ):
         super().__init__()
-        self.attention = MultiHeadSelfAttention(hidden_size, num_heads, attention_dropout)
+        # Any attention with the signature ``(x, mask, need_weights, **inputs) -> (output, weights)`` plugs in here:
+        # relative-position variants (Transformer-XL, DeBERTa) reuse the block around it unchanged.
+        self.attention = attention if attention is not None else MultiHeadSelfAttention(
+            hidden_size, num_heads, attention_dropout)
         self.attention_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
         self.ffn = FeedForward(hidden_size, intermediate_size, activation)
         self.ffn_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
@@ -73,9 +77,10 @@ class EncoderLayer(nn.Module):
         )
 
     def forward(
-        self, x: torch.Tensor, mask: torch.Tensor | None = None, need_weights: bool = False
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, need_weights: bool = False, **attention_inputs
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        attended, weights = self.attention(x, mask, need_weights)
+        """``attention_inputs`` go to the attention module as they are (a memory, relative embeddings, ...)."""
+        attended, weights = self.attention(x, mask, need_weights, **attention_inputs)
         x = self.attention_norm(x + self.dropout(attended))
         x = self.ffn_norm(x + self.dropout(self.ffn(x)))
         return x, weights

@@ -2,6 +2,9 @@
 from the library. Each widget has a plain drawing function next to it, usable for static figures and tests."""
 from .attention import attention_explorer, attention_stack, draw_attention
 from .permutation import draw_permutation_masks, permutation_explorer, prediction_table
+from .relative_positions import (deberta_terms, draw_relative_positions, relative_position_explorer,
+                                 relative_position_matrix)
 
-__all__ = ["attention_explorer", "attention_stack", "draw_attention", "draw_permutation_masks",
-           "permutation_explorer", "prediction_table"]
+__all__ = ["attention_explorer", "attention_stack", "draw_attention", "deberta_terms", "draw_permutation_masks",
+           "draw_relative_positions", "permutation_explorer", "prediction_table", "relative_position_explorer",
+           "relative_position_matrix"]
