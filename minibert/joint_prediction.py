@@ -158,7 +158,7 @@ def train_city_mlm(corpus: CityCorpus, steps: int = 300, seed: int = 0, batch: i
 
 @torch.no_grad()
 def xlnet_tables(model, corpus: CityCorpus) -> dict[str, torch.Tensor]:
-    """A permutation LM's ``q(a, b)``, averaged over the templates. In an order that ends "..., first word,
+    r"""A permutation LM's ``q(a, b)``, averaged over the templates. In an order that ends "..., first word,
     second word", the first word's query stream sees only the context and the second's also sees the first word:
     one pass gives :math:`q(a)\,q(b \mid a)` (``"left_to_right"``, run once per candidate ``a``);
     ``"right_to_left"`` is the order ending "..., second word, first word": :math:`q(b)\,q(a \mid b)`."""

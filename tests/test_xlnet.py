@@ -148,3 +148,173 @@ def test_a_trained_mlm_shows_the_gap():
     left_to_right = expected_log_likelihood(corpus, tables["left_to_right"])
     assert left_to_right - independent > 0.8, (independent, left_to_right)
     assert invalid_mass(corpus, tables["independent"]) > 0.5 > 0.2 > invalid_mass(corpus, tables["left_to_right"])
+
+
+# -- the model against transformers.XLNetLMHeadModel -----------------------------------------------------------------
+import transformers  # noqa: E402
+
+from minibert.xlnet import XLNetConfig, XLNetLMHeadModel  # noqa: E402
+
+TOL = 1e-5
+XLNET_CONFIGS = [
+    dict(vocab_size=101, d_model=32, n_layer=2, n_head=4, d_inner=48, mem_len=20),
+    dict(vocab_size=77, d_model=48, n_layer=3, n_head=3, d_inner=40, ff_activation="relu", mem_len=None,
+         layer_norm_eps=1e-7),
+]
+
+
+def randomize(model, seed):
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.2 + float(name.lower().endswith("norm.weight")))
+
+
+@pytest.fixture(scope="module", params=range(len(XLNET_CONFIGS)))
+def xlnet_pair(request, tmp_path_factory):
+    torch.manual_seed(0)
+    ours = XLNetLMHeadModel(XLNetConfig(**XLNET_CONFIGS[request.param])).eval()
+    randomize(ours, 1 + request.param)
+    folder = tmp_path_factory.mktemp("xlnet")
+    ours.save_pretrained(folder)
+    theirs, info = transformers.XLNetLMHeadModel.from_pretrained(folder, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], info
+    assert theirs.lm_loss.weight.data_ptr() == theirs.transformer.word_embedding.weight.data_ptr()
+    return ours, theirs.eval()
+
+
+def batch(config, size=3, length=96, seed=2):
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(0, config.vocab_size, (size, length), generator=g)
+    mask = torch.ones(size, length, dtype=torch.long)
+    mask[1, length * 2 // 3:] = 0
+    mask[2, 9:] = 0
+    segments = (torch.arange(length) >= length // 3).long().expand(size, length).clone()
+    return ids, mask, segments, g
+
+
+def test_query_stream_equals_transformers(xlnet_pair):
+    ours, theirs = xlnet_pair
+    ids, mask, segments, g = batch(ours.config)
+    orders, perm, mapping, targets = xlnet_batch_masks(ids.shape[1], ids.shape[0], K=6, generator=g)
+    labels = ids.gather(1, targets)
+    with torch.no_grad():
+        a = ours(ids, mask, perm, mapping, segments, labels=labels, output_attentions=True)
+        b = theirs(input_ids=ids, attention_mask=mask, perm_mask=perm, target_mapping=mapping,
+                   token_type_ids=segments, labels=labels, output_attentions=True)
+    assert a.logits.shape == (3, 16, ours.config.vocab_size)
+    assert (a.logits - b.logits).abs().max() < TOL * 10  # logits are sums of d_model terms of size ~1
+    assert abs(a.loss.item() - b.loss.item()) < TOL
+    assert b.logits.std() > 0.5
+    for (content, query), (their_content, their_query) in zip(a.attentions, b.attentions):
+        assert (content - their_content)[mask.bool()[:, None, :, None].expand_as(content)].abs().max() < TOL
+        assert (query - their_query).abs().max() < TOL
+
+
+def test_content_stream_and_memory_equal_transformers(xlnet_pair):
+    ours, theirs = xlnet_pair
+    ids, mask, segments, g = batch(ours.config, seed=3)
+    with torch.no_grad():
+        a = ours(ids, mask, token_type_ids=segments)
+        b = theirs(input_ids=ids, attention_mask=mask, token_type_ids=segments)
+        real = mask.bool()
+        assert (a.logits - b.logits)[real].abs().max() < TOL * 10
+        for ours_memory, their_memory in zip(a.memory, b.mems):
+            assert torch.allclose(ours_memory, their_memory.transpose(0, 1), atol=TOL)
+            assert not ours_memory.requires_grad
+        # the next segment reads the memory; with a permutation and targets too
+        more = torch.randint(0, ours.config.vocab_size, (3, 40), generator=g)
+        _, perm, mapping, _ = xlnet_batch_masks(40, 3, K=4, generator=g)
+        c = ours(more, perm_mask=perm, target_mapping=mapping, memory=a.memory)
+        d = theirs(input_ids=more, perm_mask=perm, target_mapping=mapping, mems=b.mems)
+    assert (c.logits - d.logits).abs().max() < TOL * 10
+    kept = ours.config.mem_len or 96 + 40
+    assert c.memory[0].shape[1] == min(kept, 96 + 40)
+
+
+def test_transformers_checkpoint_loads_into_minibert(tmp_path):
+    hf_config = transformers.XLNetConfig(vocab_size=64, d_model=24, n_layer=2, n_head=2, d_inner=30, mem_len=16)
+    torch.manual_seed(0)
+    theirs = transformers.XLNetLMHeadModel(hf_config).eval()
+    randomize(theirs, 7)
+    theirs.save_pretrained(tmp_path)
+    ours = XLNetLMHeadModel.from_pretrained(tmp_path)
+    assert ours.config.d_head == 12 and not ours.training
+    g = torch.Generator().manual_seed(8)
+    ids = torch.randint(0, 64, (2, 30), generator=g)
+    _, perm, mapping, _ = xlnet_batch_masks(30, 2, K=3, generator=g)
+    with torch.no_grad():
+        a = ours(ids, perm_mask=perm, target_mapping=mapping).logits
+        b = theirs(input_ids=ids, perm_mask=perm, target_mapping=mapping).logits
+    assert (a - b).abs().max() < TOL * 10
+    ours.save_pretrained(tmp_path / "again")
+    again = XLNetLMHeadModel.from_pretrained(tmp_path / "again")
+    for (name, x), (_, y) in zip(ours.state_dict().items(), again.state_dict().items()):
+        assert torch.equal(x, y), name
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.permutations(list(range(7))), st.integers(0, 2**31 - 1))
+def test_a_prediction_never_depends_on_its_own_token_or_later_steps(order, seed):
+    """End to end through two layers: change the token at a target, or at a later step of the order, and that
+    target's logits do not move; change an earlier step and they do."""
+    torch.manual_seed(0)
+    model = XLNetLMHeadModel(XLNetConfig.tiny(vocab_size=50, d_model=16, n_head=2, d_inner=32, dropout=0.0)).eval()
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(0, 50, (1, 7), generator=g)
+    _, query = permutation_masks(order)
+    perm = to_perm_mask(query)[None]
+    mapping = target_mapping(list(range(7)), 7)[None]  # every position predicted, each by its query stream
+    with torch.no_grad():
+        base = model(ids, perm_mask=perm, target_mapping=mapping).logits[0]
+        for step, position in enumerate(order):
+            changed = ids.clone()
+            changed[0, position] = (changed[0, position] + 1) % 50
+            logits = model(changed, perm_mask=perm, target_mapping=mapping).logits[0]
+            for later_step, target in enumerate(order):
+                moved = not torch.allclose(logits[target], base[target], atol=1e-6)
+                if later_step <= step:  # the changed token is the target itself or comes after it
+                    assert not moved, f"the prediction at step {later_step} saw the token of step {step}"
+            if step < len(order) - 1:
+                assert not torch.allclose(logits[order[-1]], base[order[-1]], atol=1e-6)
+
+
+def test_xlnet_bad_input():
+    model = XLNetLMHeadModel(XLNetConfig.tiny(vocab_size=50)).eval()
+    ids = torch.randint(0, 50, (2, 6))
+    with pytest.raises(ValueError, match="one-hot"):
+        model(ids, target_mapping=torch.full((2, 1, 6), 0.5))
+    with pytest.raises(ValueError, match="perm_mask must be"):
+        model(ids, perm_mask=torch.zeros(2, 6, 5))
+    with pytest.raises(ValueError, match="target_mapping must be"):
+        model(ids, target_mapping=torch.zeros(2, 6))
+    with pytest.raises(ValueError, match="one tensor per layer"):
+        model(ids, memory=[torch.zeros(2, 3, 64)])
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        model(torch.tensor([[50]]))
+    with pytest.raises(ValueError, match="labels must be shaped"):
+        model(ids, labels=torch.zeros(2, 3, dtype=torch.long))
+    with pytest.raises(ValueError, match="attn_type='uni' is not supported"):
+        XLNetConfig.from_dict({"attn_type": "uni"})
+    with pytest.raises(ValueError, match="divisible"):
+        XLNetConfig(d_model=30, n_head=4)
+
+
+def test_a_query_with_nothing_to_see_gets_an_empty_context(xlnet_pair):
+    """The one deliberate difference from transformers: with every position predicted (K = 1) and no memory, the
+    first step of the order may see nothing. transformers' softmax over an all-masked row then spreads evenly over
+    every key, its own token included (the prediction changes with its answer); minibert gives it an empty context.
+    All other predictions agree."""
+    ours, theirs = xlnet_pair
+    order = [3, 0, 5, 1, 2, 4]
+    _, query = permutation_masks(order)
+    perm, mapping = to_perm_mask(query)[None], target_mapping(order, 6)[None]
+    ids = torch.randint(0, ours.config.vocab_size, (1, 6), generator=torch.Generator().manual_seed(4))
+    changed = ids.clone()
+    changed[0, 3] = (changed[0, 3] + 1) % ours.config.vocab_size  # the first step's own token
+    with torch.no_grad():
+        a, a2 = (ours(x, perm_mask=perm, target_mapping=mapping).logits[0] for x in (ids, changed))
+        b, b2 = (theirs(input_ids=x, perm_mask=perm, target_mapping=mapping).logits[0] for x in (ids, changed))
+    assert torch.equal(a[0], a2[0]), "minibert's first prediction must not depend on its own token"
+    assert not torch.allclose(b[0], b2[0]), "transformers leaks here (if this fails, transformers changed)"
+    assert (a[1:] - b[1:]).abs().max() < TOL * 10
