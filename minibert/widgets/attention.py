@@ -93,7 +93,7 @@ def attention_explorer(source, tokens: Sequence[str], input_ids=None, token_type
     Returns the widget; its ``.update(layer, head, query)`` redraws and returns the figure (used by the tests).
     """
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     stack = attention_stack(source, tokens, input_ids, token_type_ids, attention_mask, batch_index)
     layers, heads, length, _ = stack.shape
@@ -103,8 +103,7 @@ def attention_explorer(source, tokens: Sequence[str], input_ids=None, token_type
     query_slider = widgets.SelectionSlider(options=[(f"{i}: {t}", i) for i, t in enumerate(tokens)], value=query,
                                            description="query", layout=widgets.Layout(width="60%"))
     output = widgets.Output()
-    with plt.ioff():
-        fig = plt.figure(figsize=(11, 4.6))
+    fig = Figure(figsize=(11, 4.6))  # not pyplot-managed: a later plt.show() in the notebook must not redraw it
 
     syncing = []  # non-empty while update() moves the controls itself
 
