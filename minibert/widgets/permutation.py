@@ -81,7 +81,7 @@ def permutation_explorer(tokens: Sequence[str], order=None, seed: int = 0, K: fl
     prediction, over :func:`draw_permutation_masks`. ``.update(order=..., seed=..., K=...)`` redraws and returns the
     figure (``seed`` draws a new order); ``.state["order"]`` is the order shown."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     tokens = list(tokens)
     state = {"order": check_order(order, len(tokens)) if order is not None
@@ -93,8 +93,7 @@ def permutation_explorer(tokens: Sequence[str], order=None, seed: int = 0, K: fl
     k_slider = widgets.IntSlider(value=int(K), min=1, max=max(1, len(tokens)), description="K")
     message = widgets.HTML()
     output = widgets.Output()
-    with plt.ioff():
-        fig = plt.figure(figsize=(11, 5.4))
+    fig = Figure(figsize=(11, 5.4))  # not pyplot-managed: a later plt.show() in the notebook must not redraw it
     syncing = []
 
     def redraw():
