@@ -25,6 +25,7 @@ After pre-training the generator is thrown away and the discriminator is fine-tu
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +40,7 @@ from .heads import IGNORE_INDEX, BertForMaskedLM, MaskedLMHead, _check_labels
 from .transformer import activation_function
 
 __all__ = ["ElectraConfig", "ElectraDiscriminator", "ElectraGenerator", "Electra", "ElectraOutput",
-           "DiscriminatorOutput", "ReplacedTokenHead", "sample_replacements", "ELECTRA_KEY_RULES"]
+           "DiscriminatorOutput", "ReplacedTokenHead", "sample_replacements", "detection_metrics", "ELECTRA_KEY_RULES"]
 
 
 @dataclass
@@ -226,3 +227,39 @@ class Electra(nn.Module):
         disc = self.discriminator(corrupted, token_type_ids, attention_mask, labels=replaced.long())
         loss = mlm_loss + self.rtd_weight * disc.loss
         return ElectraOutput(loss, mlm_loss, disc.loss, corrupted, replaced, scores, disc.logits)
+
+
+def _auc(scores: torch.Tensor, positive: torch.Tensor) -> float:
+    """Probability that a random positive outscores a random negative (ties count half): the ROC AUC."""
+    pos, neg = scores[positive].double(), scores[~positive].double()
+    if pos.numel() == 0 or neg.numel() == 0:
+        return float("nan")
+    ranks = torch.empty(len(scores), dtype=torch.float64)
+    order = torch.cat([pos, neg]).argsort()
+    ranks[order] = torch.arange(1, len(scores) + 1, dtype=torch.float64)
+    values = torch.cat([pos, neg])
+    for value in values.unique()[values.unique(return_counts=True)[1] > 1]:  # average the ranks of ties
+        tied = values == value
+        ranks[tied] = ranks[tied].mean()
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+@torch.no_grad()
+def detection_metrics(model: Electra, input_ids, attention_mask, labels, generator: torch.Generator | None = None
+                      ) -> dict[str, float]:
+    """How well the discriminator spots the generator's replacements on one (held-out) batch, in eval mode.
+
+    ``auc``: chance that a replaced token scores above an original one (0.5 = guessing); ``rtd_loss`` against
+    ``base_rate_loss``, the loss of always predicting the fraction of replaced tokens (beating it needs the
+    context); ``replaced``: that fraction; ``generator_accuracy``: how often the generator's top guess is right."""
+    was_training = model.training
+    model.eval()
+    out = model(input_ids, attention_mask=attention_mask, labels=labels, generator=generator)
+    model.train(was_training)
+    real = attention_mask.bool() if attention_mask is not None else torch.ones_like(input_ids, dtype=torch.bool)
+    p = float(out.replaced[real].double().mean())
+    base = -(p * math.log(p) + (1 - p) * math.log(1 - p)) if 0 < p < 1 else 0.0
+    masked = labels != IGNORE_INDEX
+    return {"auc": _auc(out.discriminator_logits[real], out.replaced[real]), "rtd_loss": float(out.rtd_loss),
+            "base_rate_loss": base, "replaced": p, "mlm_loss": float(out.mlm_loss),
+            "generator_accuracy": float((out.generator_logits.argmax(-1) == labels[masked]).double().mean())}

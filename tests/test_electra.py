@@ -213,3 +213,18 @@ def test_tiny_run_discriminator_learns():
 
     aucs = [step() for _ in range(40)]
     assert aucs[0] < 0.55 and sum(aucs[-5:]) / 5 > 0.7, aucs
+
+
+def test_detection_metrics():
+    from minibert.electra import _auc, detection_metrics
+
+    scores = torch.tensor([0.9, 0.1, 0.8, 0.3, 0.3])
+    positive = torch.tensor([True, False, False, True, False])
+    pairs = [(a, b) for a in scores[positive] for b in scores[~positive]]
+    assert abs(_auc(scores, positive) - sum(float(a > b) + 0.5 * float(a == b) for a, b in pairs) / len(pairs)) < 1e-12
+    torch.manual_seed(0)
+    model = Electra(ElectraConfig.tiny(vocab_size=30))
+    original, masked_ids, labels, mask = masked_batch(model.discriminator.config)
+    metrics = detection_metrics(model, masked_ids, mask, labels, torch.Generator().manual_seed(0))
+    assert set(metrics) == {"auc", "rtd_loss", "base_rate_loss", "replaced", "mlm_loss", "generator_accuracy"}
+    assert 0 <= metrics["auc"] <= 1 and 0 < metrics["replaced"] < 1 and model.training
