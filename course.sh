@@ -2,12 +2,18 @@
 # The course's two commands. Both set everything up first (a .venv beside this file), so either works on a fresh
 # machine that has Python 3.10+:
 #
-#   bash course.sh lab     # open the course in JupyterLab
-#   bash course.sh test    # run every unit test and every notebook (strict nbval)
+#   bash course.sh lab       # open the course in JupyterLab
+#   bash course.sh test      # stage 1: unit tests + every notebook (strict nbval);
+#                            # stage 2: every notebook in JupyterLab in a real headless Chromium (widgets included)
+#   bash course.sh test ARGS # stage 1 only, with ARGS passed to pytest (e.g. tests/ or notebooks/01_attention.ipynb)
+#   bash course.sh browser [ARGS]  # stage 2 only (ARGS to pytest, e.g. -k 01_attention)
 #
 # Environment knobs: PYTHON=python3.12 picks the interpreter; MINIBERT_VENV=path puts the environment elsewhere;
 # MINIBERT_TORCH="torch==2.13.0" is what gets installed when no torch is present (CPU build here; on a machine
-# whose pip would pick a CUDA build, point PIP_EXTRA_INDEX_URL at https://download.pytorch.org/whl/cpu).
+# whose pip would pick a CUDA build, set MINIBERT_TORCH_INDEX=https://download.pytorch.org/whl/cpu, used for torch).
+# Stage 2 drives the machine's Chromium (never downloads one): MINIBERT_CHROMIUM=/path/to/chrome picks it; without
+# one, it is installed with apt-get when that is possible (root), else stage 2 is skipped with a loud message, or
+# fails when MINIBERT_REQUIRE_BROWSER=1 (CI sets it).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -16,7 +22,7 @@ VENV="${MINIBERT_VENV:-$ROOT/.venv}"
 TORCH_SPEC="${MINIBERT_TORCH:-torch==2.13.0}"
 
 usage() {
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -48,24 +54,77 @@ setup() {
     # torch first, pinned: an unpinned torch on a CPU machine can pull a multi-GB CUDA build. A newer torch that
     # is already installed is kept.
     if ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
-        "$VENV/bin/python" -m pip install --quiet "$TORCH_SPEC"
+        "$VENV/bin/python" -m pip install --quiet ${MINIBERT_TORCH_INDEX:+--extra-index-url "$MINIBERT_TORCH_INDEX"} \
+            "$TORCH_SPEC"
     fi
     "$VENV/bin/python" -m pip install --quiet -e ".[test]"
     "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (minibert)" >/dev/null
     touch "$stamp"
 }
 
-run_tests() {
-    # Unit tests and every notebook in strict nbval mode (see [tool.pytest.ini_options] in pyproject.toml).
+run_pytest() {
+    # pytest, with "collected no tests" (exit 5) counted as a failure, not a pass. Returns pytest's status.
     set +e
     "$VENV/bin/python" -m pytest "$@"
     local status=$?
     set -e
     if [ "$status" -eq 5 ]; then
         echo "course.sh: pytest collected no tests; that is a failure, not a pass" >&2
-        exit 1
+        status=1
     fi
-    exit "$status"
+    return "$status"
+}
+
+find_chromium() {
+    "$VENV/bin/python" -c 'import sys; sys.path.insert(0, "tests/browser"); from browser_lab import find_chromium
+print(find_chromium() or "")'
+}
+
+install_chromium() {
+    # Debian's (or Ubuntu's) package, never a browser build downloaded by a tool. Only as root or with sudo that
+    # asks no password: a test command should not stop to ask for one.
+    command -v apt-get >/dev/null 2>&1 || return 1
+    local sudo=()
+    if [ "$(id -u)" != "0" ]; then
+        sudo -n true 2>/dev/null || return 1
+        sudo=(sudo -n)
+    fi
+    echo "==> installing Chromium for the browser stage (apt-get install chromium)"
+    ${sudo[@]+"${sudo[@]}"} apt-get update -qq >/dev/null &&
+        DEBIAN_FRONTEND=noninteractive ${sudo[@]+"${sudo[@]}"} apt-get install -y -qq --no-install-recommends \
+            chromium fonts-liberation fonts-dejavu-core >/dev/null
+}
+
+loud() {
+    local line="##########################################################################################"
+    printf '\n%s\n' "$line" >&2
+    for text in "$@"; do printf '#  %s\n' "$text" >&2; done
+    printf '%s\n\n' "$line" >&2
+}
+
+BROWSER_SKIPPED=0
+run_browser_stage() {
+    # Every chapter in JupyterLab in headless Chromium: no errors, every widget rendered, every slider/dropdown
+    # changes its figure. Screenshots go to test-output/browser/.
+    if [ -z "$(find_chromium)" ]; then
+        install_chromium || true
+    fi
+    if [ -z "$(find_chromium)" ]; then
+        loud "STAGE 2 SKIPPED: the notebooks were NOT run in a real browser." \
+             "No Chromium on this machine, and none could be installed (that needs apt-get as root)." \
+             "Install Chromium (or set MINIBERT_CHROMIUM=/path/to/chrome), then run: bash course.sh browser"
+        if [ "${MINIBERT_REQUIRE_BROWSER:-0}" = "1" ]; then
+            echo "course.sh: MINIBERT_REQUIRE_BROWSER=1, so a skipped browser stage is a failure" >&2
+            return 1
+        fi
+        BROWSER_SKIPPED=1
+        return 0
+    fi
+    run_pytest tests/browser/chapters_in_browser.py -p no:nbval -p no:cacheprovider -o addopts=-ra "$@"
+}
+
+banner() {
+    printf '\n=== %s ===\n\n' "$1"
 }
 
 case "${1:-}" in
@@ -80,7 +139,23 @@ case "${1:-}" in
     test)
         shift
         setup
-        run_tests "$@"
+        if [ "$#" -gt 0 ]; then
+            run_pytest "$@" && exit 0 || exit $?
+        fi
+        banner "stage 1 of 2: unit tests + notebooks (strict nbval)"
+        stage1=0
+        run_pytest || stage1=$?
+        banner "stage 2 of 2: notebooks in a real browser (JupyterLab + headless Chromium)"
+        stage2=0
+        run_browser_stage || stage2=$?
+        verdict() { if [ "$1" != 0 ]; then echo FAILED; elif [ "${2:-0}" = 1 ]; then echo SKIPPED; else echo passed; fi; }
+        banner "stage 1 (unit + nbval): $(verdict "$stage1"); stage 2 (browser): $(verdict "$stage2" "$BROWSER_SKIPPED")"
+        [ "$stage1" = 0 ] && [ "$stage2" = 0 ]
+        ;;
+    browser)
+        shift
+        setup
+        run_browser_stage "$@"
         ;;
     *)
         usage

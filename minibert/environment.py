@@ -13,7 +13,24 @@ import random
 import sys
 from dataclasses import dataclass
 
-__all__ = ["setup", "versions", "on_colab", "on_binder", "CheckResult", "check_environment", "print_environment"]
+__all__ = ["setup", "versions", "on_colab", "on_binder", "CheckResult", "check_environment", "print_environment",
+           "GITHUB_REPOSITORY", "REPO_URL", "colab_url", "binder_url"]
+
+# Where the course lives: the one place in Python code that names it (README badges and chapter 00's setup cell
+# spell it out too, and tests/test_notebook_structure.py checks that they agree with this).
+GITHUB_REPOSITORY = "minibert-course/minibert"
+REPO_URL = f"https://github.com/{GITHUB_REPOSITORY}"
+BRANCH = "main"
+
+
+def colab_url(notebook: str) -> str:
+    """The link that opens ``notebooks/<notebook>`` (e.g. ``"01_attention.ipynb"``) in Google Colab."""
+    return f"https://colab.research.google.com/github/{GITHUB_REPOSITORY}/blob/{BRANCH}/notebooks/{notebook}"
+
+
+def binder_url(notebook: str) -> str:
+    """The link that builds the course on mybinder.org and opens ``notebooks/<notebook>`` in JupyterLab."""
+    return f"https://mybinder.org/v2/gh/{GITHUB_REPOSITORY}/{BRANCH}?urlpath=lab/tree/notebooks/{notebook}"
 
 # (import name, distribution name, needed for)
 _PACKAGES = (

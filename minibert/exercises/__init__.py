@@ -138,6 +138,45 @@ def hint(key: str) -> None:
 
 
 def solution(key: str) -> None:
-    """Print the model solution (it defines ``answer``; paste it into a cell to use it)."""
+    """Reveal the model solution (it defines ``answer``; paste it into a cell to use it).
+
+    In a notebook it is shown syntax-highlighted (with the plain text as fallback); elsewhere it is printed."""
     ex = get(key)
-    print(f"# Solution to {ex.key} {ex.title}\n{ex.solution}")
+    text = f"# Solution to {ex.key} {ex.title}\n{ex.solution}"
+    if _in_notebook():
+        from IPython.display import display
+
+        display(_Code(text))
+    else:
+        print(text)
+
+
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (JupyterLab, Colab, Binder), False in a terminal or a plain script."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+class _Code:
+    """Python source that a notebook shows highlighted (inline styles: no stylesheet needed, Colab included)."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def __repr__(self) -> str:
+        return self.source.rstrip("\n")
+
+    def _repr_html_(self) -> str:
+        try:
+            from pygments import highlight
+            from pygments.formatters import HtmlFormatter
+            from pygments.lexers import PythonLexer
+        except ImportError:
+            import html
+
+            return f"<pre>{html.escape(self.source)}</pre>"
+        return highlight(self.source, PythonLexer(), HtmlFormatter(noclasses=True, nobackground=True))
