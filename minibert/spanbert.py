@@ -34,7 +34,8 @@ from .config import BertConfig
 from .heads import IGNORE_INDEX, BertForMaskedLM, _check_labels
 from .transformer import activation_function
 
-__all__ = ["SpanBoundaryHead", "SpanBertForPreTraining", "SpanBertOutput", "span_targets"]
+__all__ = ["SpanBoundaryHead", "SpanBertForPreTraining", "SpanBertOutput", "span_targets", "span_masked_batch",
+           "accuracy_by_span_position", "train_spanbert"]
 
 
 def span_targets(spans, batch: int, length: int, max_span_length: int) -> torch.Tensor:
@@ -139,3 +140,73 @@ class SpanBertForPreTraining(BertForMaskedLM):
             sbo_loss = F.cross_entropy(sbo_logits, span_labels)
             loss = mlm_loss + sbo_loss
         return SpanBertOutput(loss, mlm_loss, sbo_loss, mlm_logits, sbo_logits, targets)
+
+
+def span_masked_batch(blocks, masker, tokenizer, generator: torch.Generator, length: int | None = None) -> dict:
+    """Span-mask single sequences (lists of ids, each ``[CLS] ... [SEP]``) for SpanBERT: words come from the
+    WordPiece ``##`` marks, spans from ``masker`` (a :class:`~minibert.masking.Masker` with ``unit="span"``).
+    Returns ``input_ids``, ``attention_mask``, ``labels`` (padded to ``length``) and ``spans``."""
+    from .masking import wordpiece_word_ids
+    from .mlm_data import pad_batch
+
+    if getattr(masker, "unit", None) != "span":
+        raise ValueError("span_masked_batch needs a Masker(unit='span')")
+    examples = [masker(torch.as_tensor(block), generator,
+                       word_ids=wordpiece_word_ids(tokenizer.convert_ids_to_tokens(list(block)))) for block in blocks]
+    ids, mask = pad_batch([e.input_ids.tolist() for e in examples], tokenizer.pad_token_id, length)
+    labels, _ = pad_batch([e.labels.tolist() for e in examples], IGNORE_INDEX, length)
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels,
+            "spans": [[(start, end) for start, end, _ in e.spans] for e in examples]}
+
+
+@torch.no_grad()
+def accuracy_by_span_position(model: SpanBertForPreTraining, batch: dict, longest: int = 8) -> dict[str, list]:
+    """Top-1 accuracy of the MLM head and of the SBO head on the span tokens of ``batch``, by the token's position
+    inside its span (1 = first). Returns ``{"mlm": [...], "sbo": [...], "count": [...]}`` for positions 1..longest."""
+    was_training = model.training
+    model.eval()
+    ids = batch["input_ids"]
+    hidden = model.bert(ids, attention_mask=batch["attention_mask"]).last_hidden_state
+    model.train(was_training)
+    targets = span_targets(batch["spans"], ids.shape[0], ids.shape[1], model.sbo.max_span_length)
+    rows, positions, left, _ = targets.unbind(1)
+    weight = model.bert.embeddings.token.weight
+    truth = batch["labels"][rows, positions]
+    mlm_logits, sbo_logits = model.mlm(hidden[rows, positions], weight), model.sbo(hidden, targets, weight)
+    relative = (positions - left).tolist()
+    result = {"mlm": [], "sbo": [], "count": []}
+    for k in range(1, longest + 1):
+        here = torch.tensor([r == k for r in relative])
+        result["count"].append(int(here.sum()))
+        for name, logits in (("mlm", mlm_logits), ("sbo", sbo_logits)):
+            hits = (logits[here].argmax(-1) == truth[here]).double()
+            result[name].append(float(hits.mean()) if hits.numel() else float("nan"))
+    return result
+
+
+def train_spanbert(model: SpanBertForPreTraining, blocks, masker, tokenizer, steps: int, batch_size: int = 32,
+                   learning_rate: float = 1e-3, warmup_steps: int = 0, seed: int = 0, length: int | None = None,
+                   callback=None) -> list[dict]:
+    """MLM + SBO pre-training on single sequences: AdamW, linear warm-up then decay (chapter 06's schedule),
+    a fresh span mask for every batch. ``callback(step, record)`` after each step. Returns the records
+    ``{"step", "loss", "mlm_loss", "sbo_loss"}``."""
+    from .schedules import warmup_decay_scheduler
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate)
+    scheduler = warmup_decay_scheduler(optimizer, warmup_steps, steps)
+    generator = torch.Generator().manual_seed(seed)
+    history = []
+    model.train()
+    for step in range(1, steps + 1):
+        chosen = torch.randint(len(blocks), (batch_size,), generator=generator).tolist()
+        batch = span_masked_batch([blocks[i] for i in chosen], masker, tokenizer, generator, length)
+        out = model(batch["input_ids"], batch["attention_mask"], labels=batch["labels"], spans=batch["spans"])
+        optimizer.zero_grad()
+        out.loss.backward()
+        optimizer.step()
+        scheduler.step()
+        record = {"step": step, "loss": out.loss.item(), "mlm_loss": out.mlm_loss.item(), "sbo_loss": out.sbo_loss.item()}
+        history.append(record)
+        if callback is not None:
+            callback(step, record)
+    return history

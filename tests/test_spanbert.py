@@ -130,3 +130,25 @@ def test_mlm_and_sbo_learn_arithmetic_spans():
         out = model(masked, labels=labels, spans=spans)
     accuracy = (out.sbo_logits.argmax(-1) == labels[out.targets[:, 0], out.targets[:, 1]]).float().mean().item()
     assert losses[-1][1] < losses[0][1] - 1.5 and accuracy > 0.5, (losses[0], losses[-1], accuracy)
+
+
+def test_accuracy_by_position_agrees_with_the_model():
+    from minibert.spanbert import accuracy_by_span_position
+
+    torch.manual_seed(0)
+    model = SpanBertForPreTraining(CONFIG, max_span_length=8).eval()
+    ids = torch.randint(5, 50, (2, 16))
+    spans = [[(3, 6)], [(2, 4), (9, 12)]]
+    labels = torch.full_like(ids, -100)
+    for row, row_spans in enumerate(spans):
+        for start, end in row_spans:
+            labels[row, start:end] = ids[row, start:end]
+    batch = {"input_ids": ids.masked_fill(labels != -100, 3), "attention_mask": torch.ones_like(ids),
+             "labels": labels, "spans": spans}
+    result = accuracy_by_span_position(model, batch, longest=4)
+    assert result["count"] == [3, 3, 2, 0]
+    with torch.no_grad():
+        out = model(batch["input_ids"], labels=labels, spans=spans)
+    hits = (out.sbo_logits.argmax(-1) == labels[out.targets[:, 0], out.targets[:, 1]]).double()
+    first = (out.targets[:, 1] - out.targets[:, 2]) == 1
+    assert abs(result["sbo"][0] - float(hits[first].mean())) < 1e-12
