@@ -22,7 +22,6 @@ masked LM both ways (one pass with both words masked, or filling the first word 
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import torch

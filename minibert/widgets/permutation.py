@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import numpy as np
 import torch
 
 from ..permutation import check_order, permutation_masks, prediction_targets, rank_of, sample_order
