@@ -32,15 +32,25 @@ class BertEmbeddings(nn.Module):
         super().__init__()
         width = config.embedding_width
         self.token = nn.Embedding(config.vocab_size, width, padding_idx=config.pad_token_id)
-        self.position = nn.Embedding(config.max_position_embeddings, width)
+        # RoBERTa (fairseq) gives padding its own position row, pad_token_id, and numbers real tokens after it.
+        self.padding_idx = config.pad_token_id if config.positions_past_padding else None
+        self.position = nn.Embedding(config.max_position_embeddings, width, padding_idx=self.padding_idx)
         self.segment = nn.Embedding(config.type_vocab_size, width) if config.type_vocab_size else None
         self.norm = nn.LayerNorm(width, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
+    def position_ids(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """BERT: ``0, 1, ..., T-1``. RoBERTa: real tokens get ``pad + 1, pad + 2, ...`` (counting real tokens
+        only) and padding gets ``pad``, as transformers' ``create_position_ids_from_input_ids``."""
+        if self.padding_idx is None:
+            return torch.arange(input_ids.shape[1], device=input_ids.device)
+        real = input_ids.ne(self.padding_idx).long()
+        return real.cumsum(dim=1) * real + self.padding_idx
+
     def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None,
                 position_ids: torch.Tensor | None = None) -> torch.Tensor:
         if position_ids is None:
-            position_ids = torch.arange(input_ids.shape[1], device=input_ids.device)
+            position_ids = self.position_ids(input_ids)
         x = self.token(input_ids) + self.position(position_ids)
         if self.segment is not None:
             x = x + (self.segment(token_type_ids) if token_type_ids is not None else self.segment.weight[0])
@@ -90,9 +100,10 @@ def check_inputs(config: BertConfig, input_ids, token_type_ids=None, attention_m
     batch, length = input_ids.shape
     if batch == 0 or length == 0:
         raise ValueError(f"input_ids is empty (shape {tuple(input_ids.shape)}); encode at least one token")
-    if length > config.max_position_embeddings:
-        raise ValueError(f"sequence length {length} exceeds max_position_embeddings={config.max_position_embeddings}; "
-                         f"truncate the input (e.g. tokenizer truncation) or split it into windows")
+    if length > config.max_sequence_length:
+        raise ValueError(f"sequence length {length} exceeds the model's limit of {config.max_sequence_length} tokens "
+                         f"(max_position_embeddings={config.max_position_embeddings}); truncate the input "
+                         f"(e.g. tokenizer truncation) or split it into windows")
     low, high = int(input_ids.min()), int(input_ids.max())
     if low < 0 or high >= config.vocab_size:
         bad = low if low < 0 else high

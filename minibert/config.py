@@ -10,7 +10,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu")
 
@@ -49,6 +49,10 @@ class BertConfig:
     embedding_size: int | None = None  # E < H factorises the embeddings (ALBERT, ELECTRA); None means E = H
     extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
+    # Switches the offspring set in their config subclasses (RobertaConfig, AlbertConfig, ...); BERT's values here.
+    model_type: ClassVar[str] = "bert"  # written to config.json so transformers picks the matching class
+    positions_past_padding: ClassVar[bool] = False  # RoBERTa: positions count real tokens from pad_token_id + 1
+
     def __post_init__(self) -> None:
         positive = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
                     "intermediate_size", "max_position_embeddings")
@@ -82,6 +86,17 @@ class BertConfig:
     def embedding_width(self) -> int:
         """E: the width of the embedding tables (H unless ``embedding_size`` factorises them)."""
         return self.embedding_size or self.hidden_size
+
+    @property
+    def cross_layer_sharing(self) -> str:
+        """Which sub-layers the encoder layers share: BERT shares none (ALBERT's config makes this a field)."""
+        return "none"
+
+    @property
+    def max_sequence_length(self) -> int:
+        """The longest input the position table covers (RoBERTa's first pad_token_id + 1 rows are never used)."""
+        offset = self.pad_token_id + 1 if self.positions_past_padding else 0
+        return self.max_position_embeddings - offset
 
     @property
     def head_size(self) -> int:
@@ -144,7 +159,7 @@ class BertConfig:
 
     def to_hf_dict(self, architecture: str = "BertModel") -> dict[str, Any]:
         """The dict ``transformers`` expects in ``config.json``."""
-        return {"architectures": [architecture], "model_type": "bert",
+        return {"architectures": [architecture], "model_type": self.model_type,
                 "position_embedding_type": "absolute", **self.to_dict()}
 
     def replace(self, **changes: Any) -> "BertConfig":

@@ -165,9 +165,12 @@ class BertForPreTraining(PretrainedMixin, nn.Module):
             module.apply(lambda m: init_bert_weights(m, config.initializer_range))
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, labels=None, next_sentence_label=None,
-                *, return_logits: bool | None = None, output_attentions: bool = False) -> PreTrainingOutput:
+                *, return_logits: bool | None = None, output_attentions: bool = False, label_smoothing: float = 0.0,
+                positions: torch.Tensor | None = None) -> PreTrainingOutput:
+        """The masked-LM part works as in :class:`BertForMaskedLM` (``positions`` scores only those rows, e.g. for
+        evaluation; ``label_smoothing`` for the MLM loss), plus the two-way sentence classifier on ``[CLS]``."""
         out = self.bert(input_ids, token_type_ids, attention_mask, output_attentions)
-        mlm = _mlm_output(self.mlm, self.bert, out, input_ids, labels, return_logits, 0.0)
+        mlm = _mlm_output(self.mlm, self.bert, out, input_ids, labels, return_logits, label_smoothing, positions)
         nsp_logits = self.nsp(out.pooler_output)
         nsp_loss = None
         if next_sentence_label is not None:

@@ -16,7 +16,7 @@ from torch import nn
 
 from .attention import MultiHeadSelfAttention
 
-__all__ = ["activation_function", "FeedForward", "EncoderLayer", "Encoder"]
+__all__ = ["activation_function", "FeedForward", "EncoderLayer", "Encoder", "SHARING_MODES"]
 
 
 def activation_function(name: str):
@@ -86,12 +86,34 @@ class EncoderLayer(nn.Module):
         return x, weights
 
 
+SHARING_MODES = ("none", "attention", "ffn", "all")
+
+
 class Encoder(nn.Module):
-    """A stack of ``num_hidden_layers`` encoder layers; collects per-layer attentions and hidden states on request."""
+    """A stack of ``num_hidden_layers`` encoder layers; collects per-layer attentions and hidden states on request.
+
+    ``config.cross_layer_sharing`` (ALBERT, Lan et al. 2019, section 3.1): ``"none"`` gives every layer its own
+    weights (BERT); ``"all"`` applies one layer L times; ``"attention"`` / ``"ffn"`` let all layers share that
+    sub-layer (with its LayerNorm) and keep their own copy of the other.
+    """
 
     def __init__(self, config):
         super().__init__()
-        self.layers = nn.ModuleList(EncoderLayer.from_config(config) for _ in range(config.num_hidden_layers))
+        sharing, depth = config.cross_layer_sharing, config.num_hidden_layers
+        if sharing not in SHARING_MODES:
+            raise ValueError(f"cross_layer_sharing must be one of {SHARING_MODES}, got {sharing!r}")
+        self.depth = depth
+        self.layers = nn.ModuleList(EncoderLayer.from_config(config) for _ in range(1 if sharing == "all" else depth))
+        first = self.layers[0]
+        for layer in self.layers[1:]:
+            if sharing == "attention":
+                layer.attention, layer.attention_norm = first.attention, first.attention_norm
+            elif sharing == "ffn":
+                layer.ffn, layer.ffn_norm = first.ffn, first.ffn_norm
+
+    def layer(self, i: int) -> EncoderLayer:
+        """The module applied at depth ``i``: layer ``i``, or the one shared layer (transformers' group index)."""
+        return self.layers[i * len(self.layers) // self.depth]
 
     def forward(
         self,
@@ -102,8 +124,8 @@ class Encoder(nn.Module):
     ) -> tuple[torch.Tensor, list[torch.Tensor] | None, list[torch.Tensor] | None]:
         attentions = [] if output_attentions else None
         hidden_states = [x] if output_hidden_states else None
-        for layer in self.layers:
-            x, weights = layer(x, mask, need_weights=output_attentions)
+        for i in range(self.depth):
+            x, weights = self.layer(i)(x, mask, need_weights=output_attentions)
             if output_attentions:
                 attentions.append(weights)
             if output_hidden_states:
