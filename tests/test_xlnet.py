@@ -201,8 +201,9 @@ def test_query_stream_equals_transformers(xlnet_pair):
     with torch.no_grad():
         a = ours(ids, mask, perm, mapping, segments, labels=labels, output_attentions=True)
         b = theirs(input_ids=ids, attention_mask=mask, perm_mask=perm, target_mapping=mapping,
-                   token_type_ids=segments, labels=labels, output_attentions=True)
+                   token_type_ids=segments, labels=labels, output_attentions=True, output_hidden_states=True)
     assert a.logits.shape == (3, 16, ours.config.vocab_size)
+    assert (a.last_hidden_state - b.hidden_states[-1]).abs().max() < TOL  # the query stream's final states
     assert (a.logits - b.logits).abs().max() < TOL * 10  # logits are sums of d_model terms of size ~1
     assert abs(a.loss.item() - b.loss.item()) < TOL
     assert b.logits.std() > 0.5
