@@ -142,7 +142,7 @@ def test_a_trained_mlm_shows_the_gap():
         train_city_mlm
 
     corpus = CityCorpus()
-    model, losses = train_city_mlm(corpus, steps=300)
+    model, losses = train_city_mlm(corpus, steps=300, batch=16)
     tables = mlm_tables(model, corpus)
     independent = expected_log_likelihood(corpus, tables["independent"])
     left_to_right = expected_log_likelihood(corpus, tables["left_to_right"])
