@@ -112,9 +112,10 @@ class RelativeMultiHeadAttention(MultiHeadSelfAttention):
         position = relative_shift((q + self.position_bias[:, None]) @ r.transpose(-1, -2), k.shape[-2])
         return (content + position) / math.sqrt(self.head_size)
 
-    def attend(self, q, k, v, r, mask=None, need_weights: bool = False):
-        """Softmax over :meth:`scores` (plus the mask), weighted values, output projection."""
-        scores = self.scores(q, k, r)
+    def attend(self, q, k, v, r, mask=None, need_weights: bool = False, **score_inputs):
+        """Softmax over :meth:`scores` (plus the mask), weighted values, output projection. ``score_inputs`` go to
+        :meth:`scores` (a subclass that adds a term, such as XLNet's segment term, takes its inputs there)."""
+        scores = self.scores(q, k, r, **score_inputs)
         bias = _as_bias(mask, scores.dtype)
         if bias is not None:
             scores = scores + bias

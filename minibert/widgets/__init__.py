@@ -3,12 +3,13 @@ from the library. Each widget has a plain drawing function next to it, usable fo
 from .attention import attention_explorer, attention_stack, draw_attention
 from .masking_explorer import draw_masking, masking_explorer, masking_view
 from .merge_stepper import draw_merge_step, merge_stepper
+from .permutation import draw_permutation_masks, permutation_explorer, prediction_table
 from .relative_positions import (deberta_terms, draw_relative_positions, relative_position_explorer,
                                  relative_position_matrix, relative_position_profile, relative_position_view)
 from .temperature import draw_temperature, temperature_explorer, temperature_view
 
 __all__ = ["attention_explorer", "attention_stack", "draw_attention", "deberta_terms", "draw_masking",
-           "draw_merge_step", "draw_relative_positions", "draw_temperature", "masking_explorer", "masking_view",
-           "merge_stepper", "relative_position_explorer", "relative_position_matrix", "relative_position_profile",
-           "relative_position_view", "temperature_explorer",
-           "temperature_view"]
+           "draw_merge_step", "draw_permutation_masks", "draw_relative_positions", "draw_temperature",
+           "masking_explorer", "masking_view", "merge_stepper", "permutation_explorer", "prediction_table",
+           "relative_position_explorer", "relative_position_matrix", "relative_position_profile",
+           "relative_position_view", "temperature_explorer", "temperature_view"]

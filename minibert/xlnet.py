@@ -1,0 +1,372 @@
+r"""XLNet: a permutation language model with two-stream attention on Transformer-XL's relative attention and memory.
+
+Yang et al. (2019), "XLNet: Generalized Autoregressive Pretraining for Language Understanding", section 2.3. The
+masks of :mod:`minibert.permutation` decide who sees whom; this module is the network. Every layer keeps two
+representations per position, computed with the *same* weights:
+
+.. math::  h_{z_t}^{(m)} = \mathrm{Attention}(Q = h_{z_t}^{(m-1)},\ KV = h_{z_{\le t}}^{(m-1)})
+           \qquad \text{(content stream: sees itself)}
+
+.. math::  g_{z_t}^{(m)} = \mathrm{Attention}(Q = g_{z_t}^{(m-1)},\ KV = h_{z_{<t}}^{(m-1)})
+           \qquad \text{(query stream: never sees its own content)}
+
+:math:`h^{(0)}` is the token embedding, :math:`g^{(0)} = w` one learned vector (``mask_emb``): the query stream knows
+*where* it predicts (through the relative positions) but not *what*. The output of :math:`g` at a target position
+predicts the token there: :math:`p(x_{z_t} \mid x_{z_{<t}}) = \mathrm{softmax}(E\, g_{z_t}^{(M)} + b)`.
+
+Attention is Transformer-XL's (:class:`~minibert.transformer_xl.RelativeMultiHeadAttention`: content and
+position terms with the biases :math:`u, v`, the relative shift, bidirectional distances, keys and values over
+``[memory, segment]``) plus XLNet's *relative segment encoding*: for query :math:`i` and key :math:`j`,
+:math:`s_{ij} = s_+` if they are in the same segment and :math:`s_-` otherwise, adding
+:math:`(q_i + b)^\top s_{ij}` to the score.
+
+:class:`XLNetLMHeadModel` equals ``transformers.XLNetLMHeadModel`` given the same weights, ``perm_mask``,
+``target_mapping``, padding and memory, and reads and writes its checkpoints (``tests/test_xlnet.py``). One
+deliberate difference: a query that may see nothing at all (the first step of an order when every position is
+predicted and there is no memory) gets an empty context here, where ``transformers`` (like XLNet's original code)
+lets it attend evenly to every key, its own token included (:meth:`XLNetAttention.attend`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .bert import _integer_tensor
+from .checkpoints import KeyRule, PretrainedMixin, write_checkpoint
+from .transformer import EncoderLayer
+from .transformer_xl import RelativeMultiHeadAttention
+
+__all__ = ["XLNetConfig", "XLNetAttention", "XLNetLayer", "XLNetModel", "XLNetLMHeadModel", "XLNetOutput",
+           "XLNET_KEY_RULES"]
+
+_UNSUPPORTED = {"attn_type": "bi", "bi_data": False, "same_length": False}
+
+
+@dataclass
+class XLNetConfig:
+    """XLNet's hyper-parameters under ``transformers.XLNetConfig``'s names and defaults (XLNet-large)."""
+
+    vocab_size: int = 32000
+    d_model: int = 1024
+    n_layer: int = 24
+    n_head: int = 16
+    d_inner: int = 4096
+    ff_activation: str = "gelu"
+    dropout: float = 0.1
+    layer_norm_eps: float = 1e-12
+    initializer_range: float = 0.02
+    mem_len: int | None = 512
+    pad_token_id: int = 5
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "d_model", "n_layer", "n_head", "d_inner"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"XLNetConfig.{name} must be a positive integer, got {value!r}")
+        if self.d_model % self.n_head:
+            raise ValueError(f"d_model ({self.d_model}) must be divisible by n_head ({self.n_head})")
+        if self.ff_activation not in ("gelu", "relu", "gelu_new"):
+            raise ValueError(f"ff_activation must be 'gelu', 'gelu_new' or 'relu', got {self.ff_activation!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if self.mem_len is not None and (isinstance(self.mem_len, bool) or not isinstance(self.mem_len, int)
+                                         or self.mem_len < 0):
+            raise ValueError(f"mem_len must be an integer >= 0 or None, got {self.mem_len!r}")
+
+    @property
+    def d_head(self) -> int:
+        return self.d_model // self.n_head
+
+    @classmethod
+    def tiny(cls, **overrides: Any) -> "XLNetConfig":
+        """2 layers, 64 wide: for tests and notebooks."""
+        return cls(**{**dict(vocab_size=1000, d_model=64, n_layer=2, n_head=4, d_inner=256, mem_len=32), **overrides})
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "XLNetConfig":
+        if not isinstance(data, dict):
+            raise TypeError(f"XLNetConfig.from_dict expects a dict, got {type(data).__name__}")
+        for key, supported in _UNSUPPORTED.items():
+            if key in data and data[key] != supported:
+                raise ValueError(f"{key}={data[key]!r} is not supported by minibert's XLNet (only {supported!r})")
+        if (data.get("clamp_len") or -1) > 0 or data.get("reuse_len"):
+            raise ValueError("clamp_len > 0 and reuse_len are not supported by minibert's XLNet")
+        names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+        if "d_head" in data and data["d_head"] != data.get("d_model", cls.d_model) // data.get("n_head", cls.n_head):
+            raise ValueError("d_head must equal d_model / n_head")
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def to_hf_dict(self, architecture: str = "XLNetLMHeadModel") -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
+        return {"architectures": [architecture], "model_type": "xlnet", **data, "d_head": self.d_head,
+                "attn_type": "bi", "bi_data": False, "same_length": False, "clamp_len": -1, "reuse_len": None,
+                "use_mems_eval": True, "use_mems_train": False, **self.extra}
+
+
+class XLNetAttention(RelativeMultiHeadAttention):
+    """Transformer-XL's relative attention plus the segment term :math:`(q_i + b_s)^\\top s_{ij}`."""
+
+    def __init__(self, hidden_size: int, num_heads: int, dropout: float = 0.0):
+        super().__init__(hidden_size, num_heads, dropout)
+        self.segment_bias = nn.Parameter(torch.zeros(num_heads, self.head_size))  # b_s (r_s_bias)
+        self.segment_embedding = nn.Parameter(torch.zeros(2, num_heads, self.head_size))  # s_+ (0), s_- (1)
+
+    def scores(self, q, k, r, different_segment: torch.Tensor | None = None):
+        """Content + position terms (Transformer-XL) + segment term, scaled by ``1/sqrt(d)``."""
+        scores = super().scores(q, k, r)
+        if different_segment is None:
+            return scores
+        # one score per (query, segment class), then pick the class of each (query, key) pair
+        per_class = torch.einsum("bhid,shd->bhis", q + self.segment_bias[:, None], self.segment_embedding)
+        segment = torch.where(different_segment[:, None], per_class[..., 1:2], per_class[..., 0:1])
+        return scores + segment / math.sqrt(self.head_size)
+
+    def attend(self, q, k, v, r, mask=None, need_weights: bool = False, **score_inputs):
+        """Transformer-XL's attention, except that a query allowed to see nothing (the first step of an order, with
+        no memory) gets an empty context, a zero vector. A softmax over a fully masked row would spread evenly
+        over *every* key, its own token included: ``transformers`` and XLNet's original code do that, which lets
+        that one prediction see its answer. Partial prediction never predicts such a position."""
+        out, weights = super().attend(q, k, v, r, mask, need_weights, **score_inputs)
+        if mask is not None and mask.dtype == torch.bool:
+            blind = ~mask.any(-1)  # (B, 1 or heads, T): rows with no key to attend to
+            if bool(blind.any()):
+                out = out.masked_fill(blind.all(1)[:, :, None], 0.0)
+                weights = None if weights is None else weights.masked_fill(blind[..., None], 0.0)
+        return out, weights
+
+    def two_streams(self, h, g, content_mask, query_mask, memory=None, different_segment=None, targets=None,
+                    need_weights: bool = False):
+        """One attention for both streams: keys and values come from ``[memory, h]`` for both; the query stream's
+        queries ``g`` (one per target) sit at their targets' positions ``targets`` ``(B, P)``."""
+        context = h if memory is None else torch.cat([self.check_memory(memory, h), h], dim=1)
+        k, v = self.split_heads(self.key(context)), self.split_heads(self.value(context))
+        r = self.position_keys(context.shape[1], h.shape[1], True, h.dtype, h.device)
+        h_out, h_weights = self.attend(self.split_heads(self.query(h)), k, v, r, content_mask, need_weights,
+                                       different_segment=different_segment)
+        if g is None:
+            return h_out, None, (h_weights, None)
+        # every target's query goes to its own position (relative distances and its row of the mask) ...
+        q_g = self.split_heads(self.query(g))  # (B, heads, P, d)
+        placed = q_g.new_zeros(q_g.shape[0], q_g.shape[1], h.shape[1], q_g.shape[3])
+        index = targets[:, None, :, None].expand_as(q_g)
+        placed = placed.scatter(2, index, q_g)
+        g_all, g_weights = self.attend(placed, k, v, r, query_mask, need_weights, different_segment=different_segment)
+        # ... and comes back from there
+        g_out = g_all.gather(1, targets[:, :, None].expand(-1, -1, g_all.shape[-1]))
+        return h_out, g_out, (h_weights, g_weights)
+
+
+class XLNetLayer(EncoderLayer):
+    """The post-LN block of :class:`~minibert.transformer.EncoderLayer` applied to both streams with shared
+    weights: ``LN(x + attention)``, then ``LN(x + FFN(x))``."""
+
+    def __init__(self, config: XLNetConfig):
+        super().__init__(config.d_model, config.n_head, config.d_inner, config.ff_activation, config.dropout,
+                         config.dropout, config.layer_norm_eps,
+                         attention=XLNetAttention(config.d_model, config.n_head, config.dropout))
+
+    def block(self, x: torch.Tensor, attended: torch.Tensor) -> torch.Tensor:
+        x = self.attention_norm(x + self.dropout(attended))
+        return self.ffn_norm(x + self.dropout(self.ffn(x)))
+
+    def forward(self, h, g, content_mask, query_mask, memory=None, different_segment=None, targets=None,
+                need_weights: bool = False):
+        h_att, g_att, weights = self.attention.two_streams(h, g, content_mask, query_mask, memory, different_segment,
+                                                            targets, need_weights)
+        return self.block(h, h_att), (None if g is None else self.block(g, g_att)), weights
+
+
+@dataclass
+class XLNetOutput:
+    """``last_hidden_state``: the query stream ``(B, P, H)`` when there are targets, else the content stream
+    ``(B, T, H)``; ``memory``: per layer the states to pass with the next segment; ``attentions``: per layer
+    ``(content, query)`` weights, each ``(B, heads, T, M + T)`` (query: rows at the targets' positions)."""
+
+    last_hidden_state: torch.Tensor
+    memory: list[torch.Tensor]
+    attentions: tuple | None = None
+    logits: torch.Tensor | None = None
+    loss: torch.Tensor | None = None
+
+
+def _masks(perm_mask, attention_mask, batch, length, memory_length, device):
+    """``(content, query)`` boolean masks ``(B, 1, T, M + T)``, True = may attend, or ``(None, None)``."""
+    blocked = torch.zeros(batch, length, length, dtype=torch.bool, device=device)
+    if perm_mask is not None:
+        blocked |= perm_mask > 0
+    if attention_mask is not None:
+        blocked |= (attention_mask == 0)[:, None, :]  # nobody attends to padding
+    if perm_mask is None and attention_mask is None:
+        return None, None
+    memory = torch.zeros(batch, length, memory_length, dtype=torch.bool, device=device)  # memory: visible to all
+    query = ~torch.cat([memory, blocked], dim=2)
+    itself = torch.cat([memory, torch.eye(length, dtype=torch.bool, device=device).expand(batch, -1, -1)], dim=2)
+    return (query | itself)[:, None], query[:, None]
+
+
+class XLNetModel(nn.Module):
+    """Word embeddings, the two streams through ``n_layer`` :class:`XLNetLayer`, and the memory.
+
+    ``model(input_ids, attention_mask=None, perm_mask=None, target_mapping=None, token_type_ids=None, memory=None)``
+    with ``transformers``' conventions: ``perm_mask[b, i, j] = 1`` means i may NOT attend to j;
+    ``target_mapping[b, k]`` is a one-hot row picking the position of the k-th prediction.
+    """
+
+    def __init__(self, config: XLNetConfig):
+        super().__init__()
+        self.config = config
+        self.word_embedding = nn.Embedding(config.vocab_size, config.d_model)
+        self.mask_emb = nn.Parameter(torch.zeros(1, 1, config.d_model))  # g^(0): the same for every target
+        self.layers = nn.ModuleList(XLNetLayer(config) for _ in range(config.n_layer))
+        self.dropout = nn.Dropout(config.dropout)
+
+    def _check(self, input_ids, attention_mask, perm_mask, target_mapping, token_type_ids, memory):
+        input_ids = _integer_tensor("input_ids", input_ids)
+        if input_ids.dim() != 2 or input_ids.numel() == 0:
+            raise ValueError(f"input_ids must be a non-empty (batch, T) tensor, got shape {tuple(input_ids.shape)}")
+        batch, length = input_ids.shape
+        if int(input_ids.min()) < 0 or int(input_ids.max()) >= self.config.vocab_size:
+            raise ValueError(f"input_ids has ids outside the vocabulary [0, {self.config.vocab_size})")
+        if attention_mask is not None and tuple(attention_mask.shape) != (batch, length):
+            raise ValueError(f"attention_mask must be ({batch}, {length}), 1 = token, 0 = padding")
+        if perm_mask is not None and tuple(perm_mask.shape) != (batch, length, length):
+            raise ValueError(f"perm_mask must be ({batch}, {length}, {length}), 1 = may NOT attend "
+                             "(see minibert.permutation.to_perm_mask)")
+        targets = None
+        if target_mapping is not None:
+            if target_mapping.dim() != 3 or target_mapping.shape[0] != batch or target_mapping.shape[2] != length:
+                raise ValueError(f"target_mapping must be (batch={batch}, num_predict, T={length}), got "
+                                 f"{tuple(target_mapping.shape)}")
+            if not bool(((target_mapping == 0) | (target_mapping == 1)).all() and (target_mapping.sum(-1) == 1).all()):
+                raise ValueError("each row of target_mapping must be one-hot: one position per prediction")
+            targets = target_mapping.argmax(-1)
+        if token_type_ids is not None:
+            _integer_tensor("token_type_ids", token_type_ids, (batch, length))
+        if memory is not None and (len(memory) != len(self.layers)):
+            raise ValueError(f"memory must hold one tensor per layer ({len(self.layers)}), got {len(memory)}")
+        return batch, length, targets
+
+    def forward(self, input_ids, attention_mask=None, perm_mask=None, target_mapping=None, token_type_ids=None,
+                memory=None, output_attentions: bool = False) -> XLNetOutput:
+        batch, length, targets = self._check(input_ids, attention_mask, perm_mask, target_mapping, token_type_ids,
+                                             memory)
+        memory = memory or None
+        memory_length = 0 if memory is None else memory[0].shape[1]
+        content_mask, query_mask = _masks(perm_mask, attention_mask, batch, length, memory_length, input_ids.device)
+        different = None
+        if token_type_ids is not None:  # memory counts as segment 0, as in XLNet's code
+            keys = torch.cat([token_type_ids.new_zeros(batch, memory_length), token_type_ids], dim=1)
+            different = token_type_ids[:, :, None] != keys[:, None, :]
+        h = self.dropout(self.word_embedding(input_ids))
+        g = None if targets is None else self.dropout(self.mask_emb.expand(batch, targets.shape[1], -1))
+        new_memory, attentions = [], []
+        for index, layer in enumerate(self.layers):
+            new_memory.append(self._remember(h, None if memory is None else memory[index]))
+            h, g, weights = layer(h, g, content_mask, query_mask, None if memory is None else memory[index],
+                                  different, targets, output_attentions)
+            attentions.append(weights)
+        out = self.dropout(h if g is None else g)
+        return XLNetOutput(out, new_memory, tuple(attentions) if output_attentions else None)
+
+    def _remember(self, h: torch.Tensor, previous: torch.Tensor | None) -> torch.Tensor:
+        """The content-stream input of a layer, appended to its memory; the last ``mem_len`` kept, no gradient."""
+        kept = h if previous is None else torch.cat([previous.to(h.dtype), h], dim=1)
+        if self.config.mem_len:
+            kept = kept[:, -self.config.mem_len:]
+        return kept.detach()
+
+
+# transformers' names (left) and ours; q, k, v, o, r are stored differently and converted below
+XLNET_KEY_RULES = [
+    KeyRule("transformer.word_embedding.", "transformer.word_embedding."),
+    KeyRule("transformer.mask_emb", "transformer.mask_emb"),
+    KeyRule("transformer.layer.{i}.rel_attn.q", "transformer.layers.{i}.attention.query.weight"),
+    KeyRule("transformer.layer.{i}.rel_attn.k", "transformer.layers.{i}.attention.key.weight"),
+    KeyRule("transformer.layer.{i}.rel_attn.v", "transformer.layers.{i}.attention.value.weight"),
+    KeyRule("transformer.layer.{i}.rel_attn.o", "transformer.layers.{i}.attention.output.weight"),
+    KeyRule("transformer.layer.{i}.rel_attn.r", "transformer.layers.{i}.attention.position.weight"),
+    KeyRule("transformer.layer.{i}.rel_attn.r_w_bias", "transformer.layers.{i}.attention.content_bias"),
+    KeyRule("transformer.layer.{i}.rel_attn.r_r_bias", "transformer.layers.{i}.attention.position_bias"),
+    KeyRule("transformer.layer.{i}.rel_attn.r_s_bias", "transformer.layers.{i}.attention.segment_bias"),
+    KeyRule("transformer.layer.{i}.rel_attn.seg_embed", "transformer.layers.{i}.attention.segment_embedding"),
+    KeyRule("transformer.layer.{i}.rel_attn.layer_norm.", "transformer.layers.{i}.attention_norm."),
+    KeyRule("transformer.layer.{i}.ff.layer_norm.", "transformer.layers.{i}.ffn_norm."),
+    KeyRule("transformer.layer.{i}.ff.layer_1.", "transformer.layers.{i}.ffn.inner."),
+    KeyRule("transformer.layer.{i}.ff.layer_2.", "transformer.layers.{i}.ffn.outer."),
+    KeyRule("lm_loss.bias", "lm_bias"),
+]
+_PROJECTIONS = ("q", "k", "v", "r")  # (H, heads, d) in transformers; x @ W there, a Linear's (heads*d, H) here
+
+
+class XLNetLMHeadModel(PretrainedMixin, nn.Module):
+    """XLNet with its language-model head (tied to the word embeddings). With ``labels`` ``(B, P)`` (one id per
+    target, -100 to skip) the loss is the mean cross-entropy of the predictions."""
+
+    config_class = XLNetConfig
+    hf_architecture = "XLNetLMHeadModel"
+    hf_key_rules = XLNET_KEY_RULES
+    hf_ignore = (r"^lm_loss\.weight$",)
+
+    def __init__(self, config: XLNetConfig):
+        super().__init__()
+        if not isinstance(config, XLNetConfig):
+            raise TypeError(f"XLNetLMHeadModel expects an XLNetConfig, got {type(config).__name__}")
+        self.config = config
+        self.transformer = XLNetModel(config)
+        self.lm_bias = nn.Parameter(torch.zeros(config.vocab_size))
+        self.apply(self._init)
+
+    def _init(self, module: nn.Module) -> None:
+        std = self.config.initializer_range
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, std=std)
+            if getattr(module, "bias", None) is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, XLNetAttention):
+            for p in (module.content_bias, module.position_bias, module.segment_bias, module.segment_embedding):
+                nn.init.normal_(p, std=std)
+        elif isinstance(module, XLNetModel):
+            nn.init.normal_(module.mask_emb, std=std)
+
+    @classmethod
+    def _hf_state_for_loading(cls, state):
+        out = {}
+        for key, tensor in state.items():
+            name = key.rsplit(".", 1)[-1]
+            if ".rel_attn." in key and name in _PROJECTIONS:
+                tensor = tensor.reshape(tensor.shape[0], -1).t()
+            elif ".rel_attn." in key and name == "o":
+                tensor = tensor.reshape(tensor.shape[0], -1)
+            out[key] = tensor
+        return out
+
+    def save_pretrained(self, folder) -> Path:
+        heads, d = self.config.n_head, self.config.d_head
+        state = {}
+        for key, tensor in self.state_dict().items():
+            if key.endswith(("attention.query.weight", "attention.key.weight", "attention.value.weight",
+                             "attention.position.weight")):
+                tensor = tensor.t().reshape(-1, heads, d)
+            elif key.endswith("attention.output.weight"):
+                tensor = tensor.reshape(-1, heads, d)
+            state[key] = tensor
+        return write_checkpoint(folder, self.config.to_hf_dict(self.hf_architecture), state, self.hf_key_rules)
+
+    def forward(self, input_ids, attention_mask=None, perm_mask=None, target_mapping=None, token_type_ids=None,
+                memory=None, labels=None, output_attentions: bool = False) -> XLNetOutput:
+        out = self.transformer(input_ids, attention_mask, perm_mask, target_mapping, token_type_ids, memory,
+                               output_attentions)
+        out.logits = F.linear(out.last_hidden_state, self.transformer.word_embedding.weight, self.lm_bias)
+        if labels is not None:
+            if not isinstance(labels, torch.Tensor) or labels.shape != out.logits.shape[:2]:
+                raise ValueError(f"labels must be shaped like the predictions {tuple(out.logits.shape[:2])}")
+            out.loss = F.cross_entropy(out.logits.reshape(-1, out.logits.shape[-1]), labels.reshape(-1))
+        return out

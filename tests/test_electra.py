@@ -1,0 +1,230 @@
+"""ELECTRA: discriminator and generator equal transformers' with the same random weights (both directions, with
+padding); the pair shares embeddings, samples without gradient, weights RTD by 50, and its discriminator learns."""
+import pytest
+import torch
+import transformers
+
+from minibert.electra import Electra, ElectraConfig, ElectraDiscriminator, ElectraGenerator, sample_replacements
+
+TOL = 1e-5
+
+CONFIGS = [  # factorised (E < H), E = H, and E > H with another activation and a padding id
+    dict(vocab_size=203, embedding_size=16, hidden_size=48, num_hidden_layers=2, num_attention_heads=4,
+         intermediate_size=80, max_position_embeddings=96),
+    dict(vocab_size=150, embedding_size=32, hidden_size=32, num_hidden_layers=3, num_attention_heads=2,
+         intermediate_size=64, max_position_embeddings=128, type_vocab_size=3),
+    dict(vocab_size=120, embedding_size=40, hidden_size=24, num_hidden_layers=1, num_attention_heads=3,
+         intermediate_size=30, hidden_act="gelu_new", max_position_embeddings=64, pad_token_id=4, layer_norm_eps=1e-7),
+]
+
+
+def randomize(model: torch.nn.Module, seed: int) -> None:
+    """Every weight far from its initial value; LayerNorm scales around 1 (around 0 they would wash the tokens'
+    differences out, and two models could agree on near-constant outputs)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.2 + float(name.lower().endswith("norm.weight")))
+
+
+def make_batch(config, batch=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    length = config.max_position_embeddings
+    ids = torch.randint(0, config.vocab_size, (batch, length), generator=g)
+    lengths = torch.randint(2, length + 1, (batch,), generator=g)
+    lengths[0] = length
+    mask = (torch.arange(length)[None, :] < lengths[:, None]).long()
+    ids = ids.masked_fill(mask == 0, config.pad_token_id)
+    types = torch.randint(0, config.type_vocab_size, (batch, length), generator=g) * mask
+    return ids, types, mask
+
+
+def hf_twin(ours, hf_class, folder):
+    ours.save_pretrained(folder)
+    theirs, info = hf_class.from_pretrained(folder, attn_implementation="eager", output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], info
+    return theirs.eval()
+
+
+@pytest.mark.parametrize("overrides", CONFIGS)
+def test_discriminator_equals_transformers(overrides, tmp_path):
+    config = ElectraConfig(**overrides)
+    ours = ElectraDiscriminator(config).eval()
+    randomize(ours, 1)
+    assert (ours.bert.embedding_projection is None) == (config.embedding_width == config.hidden_size)
+    theirs = hf_twin(ours, transformers.ElectraForPreTraining, tmp_path)
+    ids, types, mask = make_batch(config)
+    labels = (torch.rand(ids.shape, generator=torch.Generator().manual_seed(2)) < 0.3).long()
+    with torch.no_grad():
+        a = ours(ids, types, mask, labels=labels)
+        b = theirs(input_ids=ids, token_type_ids=types, attention_mask=mask, labels=labels)
+    real = mask.bool()
+    assert (a.logits - b.logits)[real].abs().max() < TOL
+    assert abs(a.loss.item() - b.loss.item()) < TOL
+    assert b.logits[real].std() > 0.1  # the comparison is not between two near-constants
+
+
+@pytest.mark.parametrize("overrides", CONFIGS[:2])
+def test_transformers_discriminator_loads_into_minibert(overrides, tmp_path):
+    torch.manual_seed(0)
+    theirs = transformers.ElectraForPreTraining(transformers.ElectraConfig(**overrides)).eval()
+    randomize(theirs, 3)
+    theirs.save_pretrained(tmp_path)
+    ours = ElectraDiscriminator.from_pretrained(tmp_path)
+    assert ours.config.embedding_width == overrides["embedding_size"]
+    ids, types, mask = make_batch(ours.config, seed=4)
+    with torch.no_grad():
+        a = ours(ids, types, mask).logits
+        b = theirs(input_ids=ids, token_type_ids=types, attention_mask=mask).logits
+    assert (a - b)[mask.bool()].abs().max() < TOL
+    ours.save_pretrained(tmp_path / "again")  # and back: the same tensors under the same names
+    again = ElectraDiscriminator.from_pretrained(tmp_path / "again")
+    for (name, x), (_, y) in zip(ours.state_dict().items(), again.state_dict().items()):
+        assert torch.equal(x, y), name
+
+
+@pytest.mark.parametrize("overrides", CONFIGS)
+def test_generator_equals_transformers(overrides, tmp_path):
+    config = ElectraConfig(**overrides)
+    ours = ElectraGenerator(config).eval()
+    randomize(ours, 5)
+    theirs = hf_twin(ours, transformers.ElectraForMaskedLM, tmp_path)
+    assert theirs.generator_lm_head.weight.data_ptr() == theirs.electra.embeddings.word_embeddings.weight.data_ptr()
+    ids, types, mask = make_batch(config, seed=6)
+    labels = torch.where(mask.bool() & (torch.rand(ids.shape) < 0.2), ids, torch.full_like(ids, -100))
+    with torch.no_grad():
+        a = ours(ids, types, mask, labels=labels, return_logits=True)
+        b = theirs(input_ids=ids, token_type_ids=types, attention_mask=mask, labels=labels)
+    assert (a.logits - b.logits)[mask.bool()].abs().max() < TOL * 10  # logits are sums of E terms of size ~1
+    assert abs(a.loss.item() - b.loss.item()) < TOL
+    back = ElectraGenerator.from_pretrained(tmp_path)
+    with torch.no_grad():
+        assert torch.equal(back(ids, types, mask).logits, ours(ids, types, mask).logits)
+
+
+def test_generator_config_is_a_quarter_with_the_same_embeddings():
+    config = ElectraConfig()  # ELECTRA-small: H=256, 4 heads, FFN 1024, E=128
+    small = config.generator_config()
+    assert (small.hidden_size, small.num_attention_heads, small.intermediate_size) == (64, 1, 256)
+    assert small.embedding_width == 128 and small.num_hidden_layers == config.num_hidden_layers
+    with pytest.raises(ValueError, match="fraction"):
+        config.generator_config(0)
+
+
+def masked_batch(config, seed=0, batch=3, length=20, rate=0.3):
+    g = torch.Generator().manual_seed(seed)
+    original = torch.randint(5, config.vocab_size, (batch, length), generator=g)
+    mask = torch.ones(batch, length, dtype=torch.long)
+    mask[1, 15:] = 0
+    original[1, 15:] = config.pad_token_id
+    chosen = (torch.rand(batch, length, generator=g) < rate) & mask.bool()
+    chosen[0, 0] = True
+    labels = torch.where(chosen, original, torch.full_like(original, -100))
+    masked_ids = torch.where(chosen, torch.full_like(original, 1), original)  # id 1 plays [MASK]
+    return original, masked_ids, labels, mask
+
+
+def test_pair_corrupts_only_masked_positions_and_labels_replacements():
+    torch.manual_seed(0)
+    model = Electra(ElectraConfig.tiny(vocab_size=30))  # tiny vocabulary: samples often hit the original
+    original, masked_ids, labels, mask = masked_batch(model.discriminator.config)
+    out = model(masked_ids, attention_mask=mask, labels=labels, generator=torch.Generator().manual_seed(1))
+    chosen = labels != -100
+    assert torch.equal(out.corrupted_ids[~chosen], original[~chosen])  # untouched elsewhere, no [MASK] left
+    assert torch.equal(out.replaced, out.corrupted_ids != original)
+    assert not bool(out.replaced[~chosen].any())
+    same = chosen & ~out.replaced
+    assert bool(same.any()), "a sample equal to the original counts as original"
+    assert out.generator_logits.shape == (int(chosen.sum()), 30)
+    assert torch.allclose(out.loss, out.mlm_loss + 50 * out.rtd_loss)
+    again = model(masked_ids, attention_mask=mask, labels=labels, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(again.corrupted_ids, out.corrupted_ids)  # a seeded generator repeats the draw
+
+
+def test_shared_embeddings_and_no_gradient_through_sampling():
+    torch.manual_seed(0)
+    model = Electra(ElectraConfig.tiny())
+    assert model.generator.bert.embeddings is model.discriminator.bert.embeddings
+    assert model.generator.config.hidden_size == 16 and model.generator.bert.embedding_projection is not None
+    original, masked_ids, labels, mask = masked_batch(model.discriminator.config)
+    out = model(masked_ids, attention_mask=mask, labels=labels, generator=torch.Generator().manual_seed(2))
+    out.rtd_loss.backward()
+    generator_only = [p for n, p in model.generator.named_parameters() if not n.startswith("bert.embeddings.")]
+    assert all(p.grad is None for p in generator_only), "the discriminator's loss reached the generator"
+    assert model.discriminator.bert.embeddings.token.weight.grad.abs().sum() > 0  # but it does train the embeddings
+    model.zero_grad(set_to_none=True)
+    out = model(masked_ids, attention_mask=mask, labels=labels, generator=torch.Generator().manual_seed(2))
+    out.mlm_loss.backward()
+    assert all(p.grad is None for p in model.discriminator.rtd.parameters())
+    assert model.generator.bert.encoder.layers[0].attention.query.weight.grad.abs().sum() > 0
+
+
+def test_sampling_follows_the_generator_distribution():
+    logits = torch.tensor([[0.0, 1.0, 2.0]]).log_softmax(-1).repeat(20000, 1)
+    draws = sample_replacements(logits, torch.Generator().manual_seed(0))
+    freq = torch.bincount(draws, minlength=3).double() / len(draws)
+    assert torch.allclose(freq, logits[0].exp().double(), atol=0.01)
+    cold = sample_replacements(logits[:200], torch.Generator().manual_seed(0), temperature=0.05)
+    assert bool((cold == 2).all())
+    with pytest.raises(ValueError, match="temperature"):
+        sample_replacements(logits, temperature=0)
+
+
+def test_bad_inputs():
+    model = Electra(ElectraConfig.tiny())
+    original, masked_ids, labels, mask = masked_batch(model.discriminator.config)
+    with pytest.raises(ValueError, match="no masked position"):
+        model(masked_ids, attention_mask=mask, labels=torch.full_like(labels, -100))
+    with pytest.raises(ValueError, match="needs labels"):
+        model(masked_ids, attention_mask=mask)
+    with pytest.raises(ValueError, match="label smoothing"):
+        model(masked_ids, attention_mask=mask, labels=labels, label_smoothing=0.1)
+    with pytest.raises(ValueError, match="labels"):
+        model(masked_ids, attention_mask=mask, labels=labels[:, :5])
+    with pytest.raises(ValueError, match="0 \\(original\\) or 1"):
+        model.discriminator(original, labels=torch.full_like(original, 2))
+    with pytest.raises(ValueError, match="share their embeddings"):
+        Electra(ElectraConfig.tiny(), ElectraConfig.tiny(embedding_size=16))
+    with pytest.raises(ValueError, match="rtd_weight"):
+        Electra(ElectraConfig.tiny(), rtd_weight=0)
+
+
+def test_tiny_run_discriminator_learns():
+    """Tokens follow a Zipf law. The young generator proposes rare tokens far too often, and within 40 steps the
+    discriminator learns to rank replaced tokens above original ones (AUC from ~0.5 to ~0.75), while the generator
+    learns the same statistics and makes its fakes harder (the run in chapter 11 shows both on real text)."""
+    torch.manual_seed(0)
+    config = ElectraConfig.tiny(vocab_size=200, num_hidden_layers=1, max_position_embeddings=16,
+                                hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    model = Electra(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    g = torch.Generator().manual_seed(0)
+    zipf = 1.0 / torch.arange(1, 196, dtype=torch.float64)
+
+    def step():
+        original = 5 + torch.multinomial(zipf, 32 * 16, replacement=True, generator=g).view(32, 16)
+        chosen = torch.rand(original.shape, generator=g) < 0.15
+        out = model(torch.where(chosen, 1, original), labels=torch.where(chosen, original, -100), generator=g)
+        optimizer.zero_grad()
+        out.loss.backward()
+        optimizer.step()
+        scores, replaced = out.discriminator_logits.detach().flatten(), out.replaced.flatten()
+        return float((scores[replaced][:, None] > scores[~replaced][None, :]).double().mean())  # detection AUC
+
+    aucs = [step() for _ in range(40)]
+    assert aucs[0] < 0.55 and sum(aucs[-5:]) / 5 > 0.7, aucs
+
+
+def test_detection_metrics():
+    from minibert.electra import _auc, detection_metrics
+
+    scores = torch.tensor([0.9, 0.1, 0.8, 0.3, 0.3])
+    positive = torch.tensor([True, False, False, True, False])
+    pairs = [(a, b) for a in scores[positive] for b in scores[~positive]]
+    assert abs(_auc(scores, positive) - sum(float(a > b) + 0.5 * float(a == b) for a, b in pairs) / len(pairs)) < 1e-12
+    torch.manual_seed(0)
+    model = Electra(ElectraConfig.tiny(vocab_size=30))
+    original, masked_ids, labels, mask = masked_batch(model.discriminator.config)
+    metrics = detection_metrics(model, masked_ids, mask, labels, torch.Generator().manual_seed(0))
+    assert set(metrics) == {"auc", "rtd_loss", "base_rate_loss", "replaced", "mlm_loss", "generator_accuracy"}
+    assert 0 <= metrics["auc"] <= 1 and 0 < metrics["replaced"] < 1 and model.training
