@@ -67,17 +67,18 @@ def _vocab_size(tokenizer) -> int:
 def build_datasets(tokenizer, max_tokens: int = 64, held_out: float = 0.1, seed: int = 0, dynamic: bool = True,
                    max_documents: int | None = None, **masking) -> tuple[MaskedLMDataset, MaskedLMDataset]:
     """Train and held-out :class:`MaskedLMDataset` from the course corpus: whole documents held out, sentences
-    packed FULL-SENTENCES style into ``max_tokens``, 15% / 80-10-10 masking unless ``masking`` says otherwise.
-    The held-out set keeps fixed masks (a test set must not change between evaluations)."""
+    packed FULL-SENTENCES style into ``max_tokens``. Training inputs are masked 15% / 80-10-10 unless ``masking``
+    says otherwise (e.g. ``rate=0.4``); the held-out set is always BERT's 15% / 80-10-10 with fixed masks (a test
+    set must not change between evaluations, nor between recipes that we compare)."""
     documents = load_documents()[:max_documents]
     train_docs, test_docs = split_documents(documents, held_out=held_out, seed=seed)
-    masker = Masker.from_tokenizer(tokenizer, **masking)
     ids = dict(cls_id=tokenizer.cls_token_id, sep_id=tokenizer.sep_token_id, pad_id=tokenizer.pad_token_id,
                max_tokens=max_tokens)
-    train = MaskedLMDataset.from_documents(encode_documents(train_docs, tokenizer), masker, seed=seed,
+    train = MaskedLMDataset.from_documents(encode_documents(train_docs, tokenizer),
+                                           Masker.from_tokenizer(tokenizer, **masking), seed=seed,
                                            dynamic=dynamic, **ids)
-    test = MaskedLMDataset.from_documents(encode_documents(test_docs, tokenizer), masker, seed=seed + 1,
-                                          dynamic=False, **ids)
+    test = MaskedLMDataset.from_documents(encode_documents(test_docs, tokenizer), Masker.from_tokenizer(tokenizer),
+                                          seed=seed + 1, dynamic=False, **ids)
     return train, test
 
 
@@ -147,9 +148,8 @@ def main(argv: list[str] | None = None) -> dict:
     rank, world = distributed_context()
     out = Path(args.out)
     tokenizer = load_tokenizer(args.tokenizer)
-    train = build_datasets(tokenizer, args.seq_len, seed=args.seed, dynamic=args.masking == "dynamic",
-                           max_documents=args.max_documents, rate=args.mask_rate)[0]
-    test = build_datasets(tokenizer, args.seq_len, seed=args.seed, max_documents=args.max_documents)[1]  # 15%
+    train, test = build_datasets(tokenizer, args.seq_len, seed=args.seed, dynamic=args.masking == "dynamic",
+                                 max_documents=args.max_documents, rate=args.mask_rate)  # held out: 15%
     model = build_model(_vocab_size(tokenizer), args.seq_len, args.hidden, args.layers, args.heads, args.dropout,
                         args.seed, tokenizer.pad_token_id, args.init_range)
     config = TrainingConfig(steps=args.steps, batch_size=args.batch_size, micro_batch_size=args.micro_batch_size,
