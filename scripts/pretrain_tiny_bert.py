@@ -1,6 +1,6 @@
 """Pre-train the tiny BERT that chapter 07 fine-tunes (and chapter 10 distils), and save it to assets/tiny_bert/.
 
-    python scripts/pretrain_tiny_bert.py            # about 20 minutes on 2 CPU cores
+    python scripts/pretrain_tiny_bert.py            # about 10 minutes on 2 quiet CPU cores
 
 It is chapter 06's recipe (the course tokenizer, FULL-SENTENCES inputs of up to 128 tokens, dynamic masking with
 80-10-10, AdamW with warm-up and linear decay), run for longer than a notebook may take, through the command line
@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from minibert.pretrain import main  # noqa: E402
 
-ARGS = ["--tokenizer", "course", "--steps", "4000", "--batch-size", "16", "--seq-len", "128", "--hidden", "128",
-        "--layers", "2", "--heads", "4", "--lr", "2e-3", "--warmup", "200", "--decay", "linear",
+ARGS = ["--tokenizer", "course", "--steps", "1500", "--batch-size", "16", "--seq-len", "128", "--hidden", "128",
+        "--layers", "2", "--heads", "4", "--lr", "2e-3", "--warmup", "100", "--decay", "linear",
         "--mask-rate", "0.4", "--init-range", "0.05", "--seed", "0", "--eval-every", "500", "--threads", "2",
         "--no-progress"]
 
