@@ -67,26 +67,30 @@ def _vocab_size(tokenizer) -> int:
 def build_datasets(tokenizer, max_tokens: int = 64, held_out: float = 0.1, seed: int = 0, dynamic: bool = True,
                    max_documents: int | None = None, **masking) -> tuple[MaskedLMDataset, MaskedLMDataset]:
     """Train and held-out :class:`MaskedLMDataset` from the course corpus: whole documents held out, sentences
-    packed FULL-SENTENCES style into ``max_tokens``, 15% / 80-10-10 masking unless ``masking`` says otherwise.
-    The held-out set keeps fixed masks (a test set must not change between evaluations)."""
+    packed FULL-SENTENCES style into ``max_tokens``. Training inputs are masked 15% / 80-10-10 unless ``masking``
+    says otherwise (e.g. ``rate=0.4``); the held-out set is always BERT's 15% / 80-10-10 with fixed masks (a test
+    set must not change between evaluations, nor between recipes that we compare)."""
     documents = load_documents()[:max_documents]
     train_docs, test_docs = split_documents(documents, held_out=held_out, seed=seed)
-    masker = Masker.from_tokenizer(tokenizer, **masking)
     ids = dict(cls_id=tokenizer.cls_token_id, sep_id=tokenizer.sep_token_id, pad_id=tokenizer.pad_token_id,
                max_tokens=max_tokens)
-    train = MaskedLMDataset.from_documents(encode_documents(train_docs, tokenizer), masker, seed=seed,
+    train = MaskedLMDataset.from_documents(encode_documents(train_docs, tokenizer),
+                                           Masker.from_tokenizer(tokenizer, **masking), seed=seed,
                                            dynamic=dynamic, **ids)
-    test = MaskedLMDataset.from_documents(encode_documents(test_docs, tokenizer), masker, seed=seed + 1,
-                                          dynamic=False, **ids)
+    test = MaskedLMDataset.from_documents(encode_documents(test_docs, tokenizer), Masker.from_tokenizer(tokenizer),
+                                          seed=seed + 1, dynamic=False, **ids)
     return train, test
 
 
 def build_model(vocab_size: int, max_tokens: int = 64, hidden: int = 128, layers: int = 2, heads: int = 4,
-                dropout: float = 0.1, seed: int = 0, pad_token_id: int = 0) -> BertForMaskedLM:
-    """A small BERT with the masked-LM head, initialised from ``seed`` (the same on every process)."""
+                dropout: float = 0.1, seed: int = 0, pad_token_id: int = 0,
+                initializer_range: float = 0.02) -> BertForMaskedLM:
+    """A small BERT with the masked-LM head, initialised from ``seed`` (the same on every process) with weights
+    drawn from N(0, ``initializer_range``)."""
     config = BertConfig(vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers,
                         num_attention_heads=heads, intermediate_size=4 * hidden, max_position_embeddings=max_tokens,
-                        hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout, pad_token_id=pad_token_id)
+                        hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout, pad_token_id=pad_token_id,
+                        initializer_range=initializer_range)
     torch.manual_seed(seed)
     return BertForMaskedLM(config)
 
@@ -103,10 +107,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--dropout", type=float, default=0.1)
+    p.add_argument("--init-range", type=float, default=0.02, help="std of the initial weights (BERT: 0.02)")
+    p.add_argument("--mask-rate", type=float, default=0.15, help="share of tokens to predict (BERT: 0.15)")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--warmup", type=int, default=30, help="warm-up steps")
     p.add_argument("--decay", default="linear", choices=["linear", "cosine", "constant"])
     p.add_argument("--label-smoothing", type=float, default=0.0)
+    p.add_argument("--weight-decay", type=float, default=0.01)
+    p.add_argument("--adam-beta2", type=float, default=0.999)
+    p.add_argument("--adam-eps", type=float, default=1e-6)
+    p.add_argument("--max-grad-norm", type=float, default=1.0, help="gradient clipping; 0 turns it off")
     p.add_argument("--masking", default="dynamic", choices=["dynamic", "static"])
     p.add_argument("--eval-every", type=int, default=None)
     p.add_argument("--checkpoint-every", type=int, default=None)
@@ -139,12 +149,14 @@ def main(argv: list[str] | None = None) -> dict:
     out = Path(args.out)
     tokenizer = load_tokenizer(args.tokenizer)
     train, test = build_datasets(tokenizer, args.seq_len, seed=args.seed, dynamic=args.masking == "dynamic",
-                                 max_documents=args.max_documents)
+                                 max_documents=args.max_documents, rate=args.mask_rate)  # held out: 15%
     model = build_model(_vocab_size(tokenizer), args.seq_len, args.hidden, args.layers, args.heads, args.dropout,
-                        args.seed, tokenizer.pad_token_id)
+                        args.seed, tokenizer.pad_token_id, args.init_range)
     config = TrainingConfig(steps=args.steps, batch_size=args.batch_size, micro_batch_size=args.micro_batch_size,
                             learning_rate=args.lr, warmup_steps=min(args.warmup, args.steps), decay=args.decay,
-                            label_smoothing=args.label_smoothing, eval_every=args.eval_every, seed=args.seed)
+                            label_smoothing=args.label_smoothing, weight_decay=args.weight_decay,
+                            adam_betas=(0.9, args.adam_beta2), adam_eps=args.adam_eps,
+                            max_grad_norm=args.max_grad_norm or None, eval_every=args.eval_every, seed=args.seed)
     trainer = Trainer(model, train, config, eval_data=test, device=device, progress=not args.no_progress)
     if args.resume:
         trainer.load_checkpoint(out)  # weights, optimizer, schedule, step and every process's generator states

@@ -98,11 +98,12 @@ def _all_reduce(value: torch.Tensor, world: int) -> torch.Tensor:
 
 @torch.no_grad()
 def evaluate_mlm(model, dataset: MaskedLMDataset, batch_size: int = 64, device=None) -> dict[str, float]:
-    """Masked-token accuracy, mean cross-entropy and perplexity on ``dataset`` with its fixed (epoch-0) masks."""
+    """Masked-token accuracy (the right token ranked first, or among the first five), mean cross-entropy and
+    perplexity on ``dataset`` with its fixed (epoch-0) masks."""
     device = device or next(model.parameters()).device
     was_training = model.training
     model.eval()
-    total_loss, correct, count = 0.0, 0, 0
+    total_loss, correct, in_top5, count = 0.0, 0, 0, 0
     for batch in dataset.evaluation_batches(batch_size):
         labels = batch["labels"].to(device)
         chosen = labels != IGNORE_INDEX
@@ -110,11 +111,14 @@ def evaluate_mlm(model, dataset: MaskedLMDataset, batch_size: int = 64, device=N
                        positions=chosen).logits.float()
         target = labels[chosen]
         total_loss += float(F.cross_entropy(logits, target, reduction="sum"))
-        correct += int((logits.argmax(-1) == target).sum())
+        best = logits.topk(min(5, logits.shape[-1]), dim=-1).indices
+        correct += int((best[:, 0] == target).sum())
+        in_top5 += int((best == target[:, None]).any(-1).sum())
         count += target.numel()
     model.train(was_training)
     loss = total_loss / count
-    return {"loss": loss, "accuracy": correct / count, "perplexity": math.exp(loss), "predictions": count}
+    return {"loss": loss, "accuracy": correct / count, "top5_accuracy": in_top5 / count,
+            "perplexity": math.exp(loss), "predictions": count}
 
 
 def unigram_baseline(train: MaskedLMDataset, test: MaskedLMDataset) -> dict:

@@ -134,6 +134,23 @@ def test_training_learns_and_evaluation_reports_accuracy_and_perplexity():
     assert 0 <= baseline["accuracy"] < 0.15 and baseline["perplexity"] > 20
 
 
+def test_evaluation_top5_counts_the_five_best_guesses():
+    test = dataset(20, seed=3, dynamic=False)
+    lm = model(seed=4, dropout=0.0).eval()
+    ranks = []
+    with torch.no_grad():
+        for batch in test.evaluation_batches(7):
+            chosen = batch["labels"] != -100
+            logits = lm(batch["input_ids"], attention_mask=batch["attention_mask"], positions=chosen).logits
+            target = logits.gather(1, batch["labels"][chosen][:, None])
+            ranks.append((logits > target).sum(-1))  # how many tokens score above the right one
+    ranks = torch.cat(ranks)
+    result = evaluate_mlm(lm, test, batch_size=16)
+    assert result["accuracy"] == pytest.approx(float((ranks == 0).double().mean()))
+    assert result["top5_accuracy"] == pytest.approx(float((ranks < 5).double().mean()))
+    assert 0 < result["accuracy"] < result["top5_accuracy"] < 1 and result["predictions"] == ranks.numel()
+
+
 def test_unigram_baseline_counts():
     masker = Masker(MASK, 10, {PAD, CLS, SEP, MASK})
     train = MaskedLMDataset([[CLS, 5, 5, 5, 6, SEP], [CLS, 5, 7, SEP]], masker, PAD)
