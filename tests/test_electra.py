@@ -95,7 +95,7 @@ def test_generator_equals_transformers(overrides, tmp_path):
     with torch.no_grad():
         a = ours(ids, types, mask, labels=labels, return_logits=True)
         b = theirs(input_ids=ids, token_type_ids=types, attention_mask=mask, labels=labels)
-    assert (a.logits - b.logits)[mask.bool()].abs().max() < TOL * 10  # logits are sums of E terms of size ~1
+    assert (a.logits - b.logits)[mask.bool()].abs().max() < TOL
     assert abs(a.loss.item() - b.loss.item()) < TOL
     back = ElectraGenerator.from_pretrained(tmp_path)
     with torch.no_grad():

@@ -189,7 +189,7 @@ def test_causal_lm_equals_transformers_with_padding(causal_pair):
         a = ours(ids, mask, labels=labels)
         b = theirs(input_ids=ids, attention_mask=mask, labels=labels)
     real = mask.bool()
-    assert (a.logits - b.logits)[real].abs().max() < TOL * 10
+    assert (a.logits - b.logits)[real].abs().max() < TOL
     assert abs(a.loss.item() - b.loss.item()) < TOL
     # causality: changing a later token leaves every earlier prediction unchanged
     changed = ids.clone()
