@@ -6,6 +6,17 @@ import transformers
 
 from minibert.electra import Electra, ElectraConfig, ElectraDiscriminator, ElectraGenerator, sample_replacements
 
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """These models are tiny: a second thread buys nothing, and on a shared, busy machine two threads per process
+    make their training loops many times slower. Restored after the module."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 TOL = 1e-5
 
 CONFIGS = [  # factorised (E < H), E = H, and E > H with another activation and a padding id

@@ -16,6 +16,17 @@ from minibert.noise import (document_rotation, poisson_span_lengths, sentence_pe
                             text_infilling, token_deletion, token_masking)
 from minibert.xlm import XLMConfig, XLMModel, translation_lm_input
 
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """These models are tiny: a second thread buys nothing, and on a shared, busy machine two threads per process
+    make their training loops many times slower. Restored after the module."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 TOL = 1e-5
 SENTINELS = [f"<extra_id_{k}>" for k in range(100)]
 documents = st.lists(st.integers(0, 50), min_size=2, max_size=120)

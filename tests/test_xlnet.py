@@ -13,6 +13,17 @@ from minibert.permutation import (check_order, permutation_masks, prediction_tar
                                   sample_order, target_mapping, to_perm_mask, xlnet_batch_masks)
 from minibert.widgets import draw_permutation_masks, permutation_explorer, prediction_table  # noqa: E402
 
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """These models are tiny: a second thread buys nothing, and on a shared, busy machine two threads per process
+    make their training loops many times slower. Restored after the module."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 orders = st.integers(1, 40).flatmap(lambda n: st.permutations(list(range(n))))
 
 
