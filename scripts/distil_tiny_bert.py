@@ -1,7 +1,7 @@
 """DistilBERT's claim in miniature (chapter 10): distil a 4-layer tiny BERT into a 2-layer student (the picture of
 12 -> 6) and measure what the student keeps, next to the same student trained without distillation.
 
-    python scripts/distil_tiny_bert.py --threads 1     # about 25 minutes on one CPU core of a shared machine
+    python scripts/distil_tiny_bert.py --threads 1     # 10-13 minutes on one core of a shared 2-core machine
     python scripts/distil_tiny_bert.py --quick         # a smoke run: few steps, nothing meaningful, saved to /tmp
     python scripts/distil_tiny_bert.py --teacher assets/distillation/teacher   # reuse the saved teacher
 
