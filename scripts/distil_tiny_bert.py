@@ -98,8 +98,10 @@ def parse(argv=None):
 
 def recipe_arguments(args) -> list[str]:
     """The course recipe with this script's overrides (later arguments win in argparse)."""
+    # Batch 16 with 100 warm-up steps: the CPU-sized version of the recipe (assets/tiny_bert/ was made on a GPU
+    # with batch 64); assets/distillation/ was made with these.
     return [*course_recipe(), "--layers", str(args.teacher_layers), "--seq-len", str(args.seq_len), "--steps",
-            str(args.teacher_steps), "--threads",
+            str(args.teacher_steps), "--batch-size", "16", "--warmup", "100", "--threads",
             str(args.threads), "--seed", str(args.seed), "--eval-every", str(max(1, args.teacher_steps // 6)),
             "--device", "cpu", "--no-progress", *(["--lr", str(args.lr)] if args.lr else [])]
 

@@ -55,7 +55,25 @@ def execute_one(path: Path, output: Path, timeout: int) -> None:
     client.execute()
     for cell in notebook.cells:  # timestamps would make every re-run a diff
         cell.get("metadata", {}).pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = final_progress_state(cell.outputs)
     nbformat.write(notebook, output)
+
+
+def final_progress_state(outputs: list) -> list:
+    """Consecutive pieces of one stream, joined, with each carriage-return-redrawn line (a tqdm progress bar) kept
+    in its final state only: what a terminal would show, instead of hundreds of intermediate frames."""
+    merged = []
+    for out in outputs:
+        if out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream" \
+                and merged[-1].get("name") == out.get("name"):
+            merged[-1]["text"] += out["text"]
+        else:
+            merged.append(out)
+    for out in merged:
+        if out.get("output_type") == "stream" and "\r" in out["text"]:
+            out["text"] = "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in out["text"].split("\n"))
+    return merged
 
 
 def run(path: Path, check_only: bool, timeout: int) -> tuple[float, float, str | None]:

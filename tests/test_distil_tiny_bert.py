@@ -37,9 +37,10 @@ def test_the_teacher_follows_the_course_recipe_with_the_scripts_overrides():
     course = pretrain_parser().parse_args(["--out", "unused", *load_script("pretrain_tiny_bert").ARGS])
     args, teacher = recipe(["--teacher-layers", "4", "--seq-len", "64", "--teacher-steps", "300"])
     assert (teacher.layers, teacher.seq_len, teacher.steps, teacher.threads) == (4, 64, 300, 1)
-    for name in ("tokenizer", "hidden", "heads", "batch_size", "decay", "masking", "dropout", "label_smoothing",
-                 "mask_rate", "init_range", "warmup", "adam_eps", "max_grad_norm"):
+    for name in ("tokenizer", "hidden", "heads", "decay", "masking", "dropout", "label_smoothing",
+                 "mask_rate", "init_range", "adam_eps", "max_grad_norm"):
         assert getattr(teacher, name) == getattr(course, name), name
+    assert (teacher.batch_size, teacher.warmup) == (16, 100)  # the CPU-sized batch the committed results used
     assert teacher.lr == 1e-3 and recipe(["--lr", "5e-4"])[1].lr == 5e-4
     assert recipe(["--lr", "0"])[1].lr == course.lr  # 0: the recipe's own
 

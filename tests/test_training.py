@@ -223,3 +223,23 @@ def test_torchrun_two_processes_match_one_process(tmp_path):
     theirs = BertForMaskedLM.from_pretrained(tmp_path / "ddp")
     for p, q in zip(ours.parameters(), theirs.parameters()):
         assert (p - q).abs().max() < 1e-4
+
+
+def test_mask_accuracy_scores_only_the_positions_that_show_mask():
+    """A model that copies its input is right on every kept position and wrong on every [MASK]: `accuracy` counts
+    the copies, `mask_accuracy` must not."""
+    test = dataset(20, seed=3, dynamic=False)
+
+    class Copier(torch.nn.Module):
+        def __init__(self, vocab_size):
+            super().__init__()
+            self.vocab_size, self.weight = vocab_size, torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, input_ids, attention_mask=None, positions=None):
+            logits = torch.nn.functional.one_hot(input_ids[positions], self.vocab_size).float()
+            return type("Out", (), {"logits": logits})()
+
+    result = evaluate_mlm(Copier(test.masker.vocab_size), test)
+    kept = sum(int(((b["input_ids"] == b["labels"]) & (b["labels"] != -100)).sum()) for b in test.evaluation_batches(8))
+    assert kept > 0 and result["accuracy"] == pytest.approx(kept / result["predictions"])
+    assert result["mask_accuracy"] == 0.0
