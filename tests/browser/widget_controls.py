@@ -72,6 +72,10 @@ class Control:
     def is_mode(self) -> bool:
         return self.kind != "slider"
 
+    def enabled(self) -> bool:
+        """False while the widget disables it (e.g. the controls of a scheme that is not selected)."""
+        return not self.locator.evaluate(DISABLED_JS)
+
     def value(self) -> str:
         if self.kind == "slider":
             return self.locator.get_attribute("aria-valuenow") or ""
@@ -98,7 +102,9 @@ class Control:
         return [f"{self.label} off", f"{self.label} on"] if self.kind == "checkbox" else []
 
     def choose(self, index: int) -> None:
-        """Set a mode control to its ``index``-th value."""
+        """Set a mode control to its ``index``-th value (a disabled one cannot be set, as for a learner)."""
+        if not self.enabled():
+            return
         if self.kind == "dropdown":
             self.locator.select_option(index=index)
         elif self.kind == "toggle":
@@ -144,6 +150,9 @@ def _drag(page, handle, where: str = "step") -> None:
             handle.press(key)
 
 
+DISABLED_JS = "el => !!el.closest('[disabled]') || !!el.disabled || !!el.querySelector('button[disabled]')"
+
+
 def find_controls(view) -> list[Control]:
     """The widget's enabled controls with more than one value, in page order."""
     found = []
@@ -182,6 +191,8 @@ class ControlMove:
 
 
 def _try(page, view, control: Control, timeout: float, where: str = "step") -> ControlMove | None:
+    if not control.enabled():  # the mode chosen by another control turned it off: nothing a learner can move
+        return None
     baseline = settle(page, view, timeout)
     before, after = control.move(page, where)
     if before == after:
@@ -234,12 +245,16 @@ def move_controls(page, view, timeout: float = 30.0, budget: float = 90.0) -> Co
        some other control work (the mode they most likely belong to)."""
     controls = find_controls(view)
     moves: dict[int, ControlMove] = {}  # by the control's position in the widget
+    waiting = []  # disabled at their turn by the mode an earlier move chose: tried in step 2's settings
     for i, control in enumerate(controls):
+        if not control.enabled():
+            waiting.append(i)
+            continue
         move = _try(page, view, control, timeout)
         if move is not None:
             moves[i] = move
     deadline = time.monotonic() + budget  # for steps 2 and 3
-    stuck = sorted((i for i, move in moves.items() if not move.figure_changed),
+    stuck = sorted([i for i, move in moves.items() if not move.figure_changed] + waiting,
                    key=lambda i: not controls[i].is_mode)
 
     def attempt(i: int, setting: str, where: str) -> None:
