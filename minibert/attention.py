@@ -88,6 +88,21 @@ class MultiHeadSelfAttention(nn.Module):
         batch, length, _ = x.shape
         return x.view(batch, length, self.num_heads, self.head_size).transpose(1, 2)
 
+    @staticmethod
+    def merge_heads(x: torch.Tensor) -> torch.Tensor:
+        """``(B, heads, T, H / heads) -> (B, T, H)``: the inverse of :meth:`split_heads`."""
+        batch, _, length, _ = x.shape
+        return x.transpose(1, 2).reshape(batch, length, -1)
+
+    def attention_weights(self, scores: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``softmax(scores + bias)``, with dropout while training: the step every variant of the scores shares
+        (relative, disentangled, two-stream attention only change how ``scores`` are made)."""
+        bias = _as_bias(mask, scores.dtype)
+        if bias is not None:
+            scores = scores + bias
+        weights = scores.softmax(dim=-1)
+        return F.dropout(weights, p=self.dropout) if self.training and self.dropout > 0 else weights
+
     def forward(
         self, x: torch.Tensor, mask: torch.Tensor | None = None, need_weights: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -95,7 +110,6 @@ class MultiHeadSelfAttention(nn.Module):
 
         ``mask``: boolean (``True`` = may attend) or additive float bias broadcastable to ``(B, heads, T, T)``.
         """
-        batch, length, width = x.shape
         q, k, v = self.split_heads(self.query(x)), self.split_heads(self.key(x)), self.split_heads(self.value(x))
         dropout = self.dropout if self.training else 0.0
         bias = _as_bias(mask, x.dtype)
@@ -104,5 +118,4 @@ class MultiHeadSelfAttention(nn.Module):
         else:
             context = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, dropout_p=dropout)
             weights = None
-        context = context.transpose(1, 2).reshape(batch, length, width)
-        return self.output(context), weights
+        return self.output(self.merge_heads(context)), weights

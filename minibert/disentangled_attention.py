@@ -26,10 +26,9 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .attention import _as_bias, MultiHeadSelfAttention
+from .attention import MultiHeadSelfAttention
 from .positions import deberta_log_buckets, relative_distances
 
 __all__ = ["POSITION_TERMS", "DisentangledSelfAttention"]
@@ -123,12 +122,5 @@ class DisentangledSelfAttention(MultiHeadSelfAttention):
         q, k, v = (self.split_heads(self.query(x)), self.split_heads(self.key(context)),
                    self.split_heads(self.value(context)))
         scores = sum(self.terms(q, k, relative_embeddings).values())
-        bias = _as_bias(mask, scores.dtype)
-        if bias is not None:
-            scores = scores + bias
-        weights = scores.softmax(dim=-1)
-        if self.training and self.dropout > 0:
-            weights = F.dropout(weights, p=self.dropout)
-        batch, _, length, _ = q.shape
-        context_vectors = (weights @ v).transpose(1, 2).reshape(batch, length, -1)
-        return self.output(context_vectors), (weights if need_weights else None)
+        weights = self.attention_weights(scores, mask)
+        return self.output(self.merge_heads(weights @ v)), (weights if need_weights else None)

@@ -25,7 +25,7 @@ from torch import nn
 from .bert import BERT_KEY_RULES, BertModel, init_bert_weights
 from .checkpoints import KeyRule, PretrainedMixin
 from .config import BertConfig
-from .heads import IGNORE_INDEX, ClassifierOutput
+from .heads import IGNORE_INDEX, ClassifierOutput, LabelNames, resolve_num_labels
 
 __all__ = ["BertForTokenClassification", "BertForQuestionAnswering", "QuestionAnsweringOutput", "best_span",
            "with_encoder", "align_word_labels", "bio_spans", "span_f1"]
@@ -35,15 +35,7 @@ _ENCODER_RULES = [KeyRule("bert." + r.hf, "bert." + r.ours) for r in BERT_KEY_RU
 _IGNORE = (r"position_ids$", r"token_type_ids$", r"^bert\.pooler\.", r"^cls\.")
 
 
-def _num_labels(config: BertConfig, num_labels: int | None) -> int:
-    if num_labels is None:
-        num_labels = len(config.extra.get("id2label", {})) or 2
-    if isinstance(num_labels, bool) or not isinstance(num_labels, int) or num_labels < 1:
-        raise ValueError(f"num_labels must be a positive integer, got {num_labels!r}")
-    return num_labels
-
-
-class BertForTokenClassification(PretrainedMixin, nn.Module):
+class BertForTokenClassification(LabelNames, PretrainedMixin, nn.Module):
     """A label for every token: encoder -> dropout -> linear. ``labels`` ``(B, T)``, -100 where not scored."""
 
     config_class = BertConfig
@@ -53,15 +45,11 @@ class BertForTokenClassification(PretrainedMixin, nn.Module):
 
     def __init__(self, config: BertConfig, num_labels: int | None = None):
         super().__init__()
-        self.config, self.num_labels = config, _num_labels(config, num_labels)
+        self.config, self.num_labels = config, resolve_num_labels(config, num_labels)
         self.bert = BertModel(config, add_pooler=False)
         self.dropout = nn.Dropout(config.extra.get("classifier_dropout") or config.hidden_dropout_prob)
         self.classifier = nn.Linear(config.hidden_size, self.num_labels)
         self.classifier.apply(lambda m: init_bert_weights(m, config.initializer_range))
-
-    def _extra_hf_config(self) -> dict:
-        return {"id2label": {str(i): f"LABEL_{i}" for i in range(self.num_labels)},
-                "label2id": {f"LABEL_{i}": i for i in range(self.num_labels)}}
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, labels=None,
                 output_attentions: bool = False) -> ClassifierOutput:

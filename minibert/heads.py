@@ -187,7 +187,26 @@ class ClassifierOutput:
     attentions: tuple[torch.Tensor, ...] | None = None
 
 
-class BertForSequenceClassification(PretrainedMixin, nn.Module):
+def resolve_num_labels(config: BertConfig, num_labels: int | None) -> int:
+    """``num_labels`` as given, else as many as the checkpoint's ``id2label`` names, else 2."""
+    if num_labels is None:
+        num_labels = len(config.extra.get("id2label", {})) or 2
+    if isinstance(num_labels, bool) or not isinstance(num_labels, int) or num_labels < 1:
+        raise ValueError(f"num_labels must be a positive integer, got {num_labels!r}")
+    return num_labels
+
+
+class LabelNames:
+    """For a head with ``num_labels`` outputs: the ``id2label``/``label2id`` that transformers writes to config.json."""
+
+    num_labels: int
+
+    def _extra_hf_config(self) -> dict:
+        return {"id2label": {str(i): f"LABEL_{i}" for i in range(self.num_labels)},
+                "label2id": {f"LABEL_{i}": i for i in range(self.num_labels)}}
+
+
+class BertForSequenceClassification(LabelNames, PretrainedMixin, nn.Module):
     """``[CLS]`` -> pooler -> dropout -> linear: single sentences (SST-2) and pairs (MNLI) alike.
     ``num_labels=1`` is regression with a mean-squared-error loss (STS-B)."""
 
@@ -198,20 +217,12 @@ class BertForSequenceClassification(PretrainedMixin, nn.Module):
 
     def __init__(self, config: BertConfig, num_labels: int | None = None):
         super().__init__()
-        if num_labels is None:
-            num_labels = len(config.extra.get("id2label", {})) or 2
-        if num_labels < 1:
-            raise ValueError(f"num_labels must be >= 1, got {num_labels}")
         self.config = config
-        self.num_labels = num_labels
+        self.num_labels = num_labels = resolve_num_labels(config, num_labels)
         self.bert = BertModel(config)
         self.dropout = nn.Dropout(config.extra.get("classifier_dropout") or config.hidden_dropout_prob)
         self.classifier = nn.Linear(config.hidden_size, num_labels)
         self.classifier.apply(lambda m: init_bert_weights(m, config.initializer_range))
-
-    def _extra_hf_config(self) -> dict:
-        return {"id2label": {str(i): f"LABEL_{i}" for i in range(self.num_labels)},
-                "label2id": {f"LABEL_{i}": i for i in range(self.num_labels)}}
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, labels=None,
                 output_attentions: bool = False) -> ClassifierOutput:

@@ -18,10 +18,9 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .attention import _as_bias, MultiHeadSelfAttention
+from .attention import MultiHeadSelfAttention
 from .positions import clipped_distance_index, relative_distances, t5_buckets
 
 __all__ = ["ShawRelativeAttention", "T5RelativeBias"]
@@ -46,21 +45,15 @@ class ShawRelativeAttention(MultiHeadSelfAttention):
         return clipped_distance_index(relative_distances(length), self.max_distance).to(device)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, need_weights: bool = False):
-        batch, length, width = x.shape
+        length = x.shape[1]
         q, k, v = self.split_heads(self.query(x)), self.split_heads(self.key(x)), self.split_heads(self.value(x))
         index = self.distance_index(length, x.device)
         a_keys, a_values = self.relative_keys(index), self.relative_values(index)  # (T, T, d) each
         # q_i . (k_j + a^K_ij) = q_i . k_j + q_i . a^K_ij: the second term is one (T, T, d) contraction per head
         scores = (q @ k.transpose(-1, -2) + torch.einsum("bhid,ijd->bhij", q, a_keys)) / math.sqrt(self.head_size)
-        bias = _as_bias(mask, scores.dtype)
-        if bias is not None:
-            scores = scores + bias
-        weights = scores.softmax(dim=-1)
-        if self.training and self.dropout > 0:
-            weights = F.dropout(weights, p=self.dropout)
+        weights = self.attention_weights(scores, mask)
         context = weights @ v + torch.einsum("bhij,ijd->bhid", weights, a_values)
-        context = context.transpose(1, 2).reshape(batch, length, width)
-        return self.output(context), (weights if need_weights else None)
+        return self.output(self.merge_heads(context)), (weights if need_weights else None)
 
 
 class T5RelativeBias(nn.Module):

@@ -30,10 +30,9 @@ import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .attention import _as_bias, MultiHeadSelfAttention
+from .attention import MultiHeadSelfAttention
 from .positions import sinusoidal_encoding
 from .transformer import EncoderLayer
 
@@ -116,15 +115,8 @@ class RelativeMultiHeadAttention(MultiHeadSelfAttention):
         """Softmax over :meth:`scores` (plus the mask), weighted values, output projection. ``score_inputs`` go to
         :meth:`scores` (a subclass that adds a term, such as XLNet's segment term, takes its inputs there)."""
         scores = self.scores(q, k, r, **score_inputs)
-        bias = _as_bias(mask, scores.dtype)
-        if bias is not None:
-            scores = scores + bias
-        weights = scores.softmax(dim=-1)
-        if self.training and self.dropout > 0:
-            weights = F.dropout(weights, p=self.dropout)
-        batch, _, length, _ = q.shape
-        context = (weights @ v).transpose(1, 2).reshape(batch, length, -1)
-        return self.output(context), (weights if need_weights else None)
+        weights = self.attention_weights(scores, mask)
+        return self.output(self.merge_heads(weights @ v)), (weights if need_weights else None)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, need_weights: bool = False,
                 memory: torch.Tensor | None = None, bidirectional: bool = False):
