@@ -126,8 +126,12 @@ def test_workflow_runs_the_test_command_on_two_pythons_and_torches():
     assert len(set(pythons)) == 2 and oldest_python in pythons
     assert f"torch=={oldest_torch}" in torches and "torch" in torches, "the oldest supported torch and the newest"
     assert job["env"]["MINIBERT_TORCH"] == "${{ matrix.torch }}"
+    modes = {m["torch"]: m["nbval"] for m in matrix}
+    assert modes[f"torch=={oldest_torch}"] == "strict", "the torch the outputs were made with compares them"
+    assert job["env"]["MINIBERT_NBVAL"] == "${{ matrix.nbval }}"
     ci_run = (ROOT / ".ci" / "run").read_text()
     assert "bash course.sh test" in ci_run and "MINIBERT_REQUIRE_BROWSER=1" in ci_run
+    assert "MINIBERT_KERNELS=avx2" in ci_run, "CI re-executes the notebooks on other kernels than made them"
 
 
 # --- exercises: revealing a solution ----------------------------------------------------------------------------
