@@ -16,6 +16,8 @@
 # MINIBERT_KERNELS=avx2 runs stage 1 with torch's and MKL's kernels forced to AVX2 (an older laptop or a CI runner:
 # different round-off, which no compared output may depend on; CI sets it). MINIBERT_NBVAL=lax executes every
 # notebook without comparing outputs (the "newest torch" job: a new release may change random streams and kernels).
+# MINIBERT_WORKERS=2 is how many test processes each full stage runs side by side (pytest-xdist; 1 turns it off):
+# a notebook waits on its kernel, on JupyterLab and on the page much of the time, so two keep two cores busy.
 # Stage 2 drives the machine's Chromium (never downloads one): MINIBERT_CHROMIUM=/path/to/chrome picks it; without
 # one, it is installed with apt-get when that is possible (root), else stage 2 is skipped with a loud message, or
 # fails when MINIBERT_REQUIRE_BROWSER=1 (CI sets it).
@@ -141,6 +143,14 @@ run_browser_stage() {
     run_pytest tests/browser/chapters_in_browser.py -p no:nbval -p no:cacheprovider -o addopts=-ra "$@"
 }
 
+parallel_args() {
+    # $1 = how tests are dealt to the workers: "loadfile" for stage 1 (a notebook's cells must run in order in one
+    # kernel, so a file stays on one worker), "load" for stage 2 (each chapter is one test, on its own).
+    local workers="${MINIBERT_WORKERS:-2}"
+    [ "$workers" -gt 1 ] && echo "-n $workers --dist $1"
+    return 0
+}
+
 banner() {
     printf '\n=== %s ===\n\n' "$1"
 }
@@ -163,10 +173,10 @@ case "${1:-}" in
         fi
         banner "stage 1 of 2: unit tests + notebooks (strict nbval)"
         stage1=0
-        run_pytest ${NBVAL_ARGS[@]+"${NBVAL_ARGS[@]}"} || stage1=$?
+        run_pytest ${NBVAL_ARGS[@]+"${NBVAL_ARGS[@]}"} $(parallel_args loadfile) || stage1=$?
         banner "stage 2 of 2: notebooks in a real browser (JupyterLab + headless Chromium)"
         stage2=0
-        run_browser_stage || stage2=$?
+        run_browser_stage $(parallel_args load) || stage2=$?
         verdict() { if [ "$1" != 0 ]; then echo FAILED; elif [ "${2:-0}" = 1 ]; then echo SKIPPED; else echo passed; fi; }
         banner "stage 1 (unit + nbval): $(verdict "$stage1"); stage 2 (browser): $(verdict "$stage2" "$BROWSER_SKIPPED")"
         [ "$stage1" = 0 ] && [ "$stage2" = 0 ]
@@ -174,7 +184,7 @@ case "${1:-}" in
     browser)
         shift
         setup
-        run_browser_stage "$@"
+        if [ "$#" -gt 0 ]; then run_browser_stage "$@"; else run_browser_stage $(parallel_args load); fi
         ;;
     *)
         usage

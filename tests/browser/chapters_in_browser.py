@@ -24,7 +24,7 @@ import pytest
 from browser_lab import (ROOT, broken_images, callback_errors, chapter_notebooks, committed_widget_views,
                          run_chapter, shutdown_kernel, wait_for_widgets, widget_error)
 from widget_controls import move_controls
-from conftest import RESULTS, chapter_timeout
+from conftest import chapter_timeout, record_result
 
 CHAPTERS = chapter_notebooks()
 
@@ -77,11 +77,9 @@ def test_chapter_runs_and_its_widgets_work(notebook, lab, page, output_dir):
     page.screenshot(path=str(output_dir / f"{notebook.stem}.png"))
     shutdown_kernel(page)
 
-    code_cells = len(run.cells)
-    RESULTS.append(f"{notebook.stem}: {'ok' if not problems else 'FAILED'} in {time.monotonic() - started:.0f} s "
-                   f"(Run All {run.seconds:.0f} s); "
-                   f"{sum(c.execution_count is not None for c in run.cells)}/{code_cells} code cells ran; "
-                   f"widgets rendered {len(rendered)}/{expected}"
-                   + "".join(f"\n    {n}" for n in notes))
+    summary = (f"{notebook.stem}: {'ok' if not problems else 'FAILED'} in {time.monotonic() - started:.0f} s "
+               f"(Run All {run.seconds:.0f} s); {sum(c.execution_count is not None for c in run.cells)}/"
+               f"{len(run.cells)} code cells ran; widgets rendered {len(rendered)}/{expected}")
+    record_result(notebook.stem, summary + "".join(f"\n    {n}" for n in notes))
     assert not problems, (f"{notebook.relative_to(ROOT)} in JupyterLab + Chromium:\n  - " + "\n  - ".join(problems)
                           + f"\n(screenshots: {output_dir.relative_to(ROOT)}/{notebook.stem}*.png)")

@@ -1,4 +1,5 @@
-"""Fixtures of the browser stage: one JupyterLab server and one headless Chromium for the whole run.
+"""Fixtures of the browser stage: one JupyterLab server and one headless Chromium for the whole run (for each
+worker, when pytest-xdist runs chapters side by side: `bash course.sh browser` runs two).
 
 Stage 1 of the test command walks into this folder too; nothing here imports Playwright until a fixture is used,
 and this folder's test file is not named ``test_*.py``, so stage 1 collects nothing from it.
@@ -13,20 +14,33 @@ import pytest
 from browser_lab import CHROMIUM_ARGS, ROOT, JupyterLab, find_chromium
 
 OUTPUT = ROOT / "test-output" / "browser"
-RESULTS: list[str] = []  # one line per chapter, printed at the end of the run
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ... under pytest-xdist; "" without it
+
+
+def pytest_sessionstart(session):
+    """Once per run, in the process that reports (not in each xdist worker): clear the last run's pictures and
+    per-chapter results."""
+    if WORKER:
+        return
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    for old in [*OUTPUT.glob("*.png"), *OUTPUT.glob("*.result.txt")]:
+        old.unlink()
+
+
+def record_result(chapter: str, text: str) -> None:
+    """One chapter's summary, as a file: the workers that ran the chapters are not the process that reports."""
+    (OUTPUT / f"{chapter}.result.txt").write_text(text)
 
 
 @pytest.fixture(scope="session")
 def output_dir() -> Path:
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    for old in OUTPUT.glob("*.png"):
-        old.unlink()
     return OUTPUT
 
 
 @pytest.fixture(scope="session")
 def lab(output_dir):
-    with JupyterLab(output_dir / "jupyterlab.log") as server:
+    with JupyterLab(output_dir / f"jupyterlab{'-' + WORKER if WORKER else ''}.log") as server:
         yield server
 
 
@@ -56,10 +70,11 @@ def page(browser):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if RESULTS:
+    results = sorted(OUTPUT.glob("*.result.txt")) if OUTPUT.is_dir() and not WORKER else []
+    if results:
         terminalreporter.section("chapters in a real browser")
-        for line in RESULTS:
-            terminalreporter.write_line(line)
+        for path in results:
+            terminalreporter.write_line(path.read_text())
         terminalreporter.write_line(f"screenshots and the JupyterLab log: {OUTPUT.relative_to(ROOT)}/")
 
 
