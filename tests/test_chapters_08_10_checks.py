@@ -105,3 +105,21 @@ def test_soften_at_high_temperature_nears_uniform_entropy():
     p = soften(logits, 50.0)
     entropy = float(-(p * p.log()).sum())
     assert math.log(4096) - 0.01 < entropy <= math.log(4096) + 1e-9
+
+
+def test_word_overlap_solves_nsp_but_not_sop_on_the_course_corpus():
+    """Chapter 09's reading of ALBERT's diagnosis: topic overlap gives NSP away, and cannot touch SOP."""
+    from minibert.corpus import load_documents
+    from minibert.masking import nsp_pairs, sop_pairs
+    from minibert.mlm_data import encode_documents
+    from minibert.tokenizers import course_tokenizer
+
+    documents = encode_documents(load_documents(), course_tokenizer())
+
+    def rule_accuracy(pairs):
+        overlaps = np.array([len(set(p.a) & set(p.b)) / len(set(p.a) | set(p.b)) for p in pairs])
+        labels = np.array([p.label for p in pairs])
+        return float(((overlaps < np.median(overlaps)).astype(int) == labels).mean())
+
+    assert rule_accuracy(nsp_pairs(documents, max_tokens=64, generator=0)) > 0.65
+    assert 0.44 < rule_accuracy(sop_pairs(documents, max_tokens=64, generator=0)) < 0.56
