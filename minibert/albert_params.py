@@ -10,10 +10,10 @@ feed-forward 4H):
 where :math:`L'` counts *distinct* layers: L without sharing, 1 when all layers share (attention is
 :math:`4H^2 + 4H` plus a LayerNorm, the feed-forward :math:`8H^2 + 5H` plus a LayerNorm).
 
-The published figures are from Lan et al. (2019), tables 3 (embedding size E), 4 (cross-layer sharing) and 2
-(model sizes), as the course's seed slides (lecture 002) reproduce them, with the average of the paper's downstream
-scores (SQuAD 1.1/2.0, MNLI, SST-2, RACE) for the ablations. Every row below prints our exact count next
-to the paper's rounded one and says, by computing it, whether they agree.
+The published figures are from Lan et al. (2020, ICLR), tables 2 (model sizes, with the average downstream score
+and the training speed-up over BERT-large), 3 (embedding size E), 4 (cross-layer sharing) and appendix A.1
+(depth and width), with the average of the paper's downstream scores (SQuAD 1.1/2.0, MNLI, SST-2, RACE). Every row
+below prints our exact count next to the paper's rounded one and says, by computing it, whether they agree.
 """
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from .config import BertConfig
 from .params import count_parameters
 
 __all__ = ["albert_parameters", "embedding_size_table", "sharing_table", "model_size_table", "depth_table",
-           "compare_with_published", "EMBEDDING_ABLATION", "SHARING_ABLATION", "MODEL_SIZES"]
+           "width_table", "compare_with_published", "EMBEDDING_ABLATION", "SHARING_ABLATION", "MODEL_SIZES",
+           "MODEL_RESULTS", "DEPTH_ABLATION", "WIDTH_ABLATION"]
 
 # Lan et al. (2019), table 3: ALBERT-base (L=12, H=768) for several E, not shared and all-shared:
 # (parameters in millions, average of the downstream scores).
@@ -37,6 +38,15 @@ SHARING_ABLATION = {(768, "all"): (31, 79.8), (768, "attention"): (83, 81.6), (7
 # Table 2: the configurations, with BERT (trained by the ALBERT authors with the same 30k vocabulary). Millions.
 MODEL_SIZES = {"BERT-base": 108, "BERT-large": 334, "ALBERT-base": 12, "ALBERT-large": 18, "ALBERT-xlarge": 60,
                "ALBERT-xxlarge": 235}
+# Table 2, quality and speed: (average downstream score, training data throughput relative to BERT-large on the
+# same hardware).
+MODEL_RESULTS = {"BERT-base": (82.3, 4.7), "BERT-large": (85.2, 1.0), "ALBERT-base": (80.1, 5.6),
+                 "ALBERT-large": (82.4, 1.7), "ALBERT-xlarge": (85.5, 0.6), "ALBERT-xxlarge": (88.7, 0.3)}
+# Appendix A.1: ALBERT-large (all shared) at several depths: number of layers -> (millions, average score).
+DEPTH_ABLATION = {1: (18, 52.9), 3: (18, 71.2), 6: (18, 77.2), 12: (18, 81.5), 24: (18, 82.1), 48: (18, 81.8)}
+# Appendix A.1: a 3-layer ALBERT-large at several hidden sizes H (heads H / 64, feed-forward 4H):
+# H -> (millions, average score).
+WIDTH_ABLATION = {1024: (18, 71.2), 2048: (60, 74.6), 4096: (225, 76.3), 6144: (499, 74.0)}
 
 
 def albert_parameters(size: str = "base", embedding_size: int = 128, sharing: str = "all", pooler: bool = True,
@@ -95,12 +105,24 @@ def model_size_table() -> list[dict]:
         else:
             config = AlbertConfig.of_size(size)
             exact = albert_parameters(size)
+        average, speedup = MODEL_RESULTS[name]
         rows.append(_row(name, exact, _pooler(config.hidden_size), published, L=config.num_hidden_layers,
-                         H=config.hidden_size, E=config.embedding_width))
+                         H=config.hidden_size, E=config.embedding_width, published_average=average,
+                         published_speedup=speedup))
     return rows
 
 
 def depth_table(depths=(1, 3, 6, 12, 24, 48)) -> list[dict]:
-    """ALBERT-large with all layers shared at several depths: the count does not move (the paper prints 18M)."""
-    return [_row(f"ALBERT-large L={depth}", albert_parameters("large", num_hidden_layers=depth), _pooler(1024), 18,
-                 L=depth) for depth in depths]
+    """ALBERT-large with all layers shared at several depths: the count does not move (the paper prints 18M), the
+    quality does (the paper's average score)."""
+    return [_row(f"ALBERT-large L={depth}", albert_parameters("large", num_hidden_layers=depth), _pooler(1024),
+                 DEPTH_ABLATION[depth][0], L=depth, published_average=DEPTH_ABLATION[depth][1]) for depth in depths]
+
+
+def width_table(widths=(1024, 2048, 4096, 6144)) -> list[dict]:
+    """A 3-layer ALBERT-large (all shared) at several hidden sizes H, with H / 64 heads and a 4H feed-forward
+    layer: the parameters grow about as H squared, the paper's average score does not keep up."""
+    return [_row(f"ALBERT-large L=3 H={width}", albert_parameters(
+        "large", num_hidden_layers=3, hidden_size=width, num_attention_heads=width // 64, intermediate_size=4 * width),
+        _pooler(width), WIDTH_ABLATION[width][0], H=width, published_average=WIDTH_ABLATION[width][1])
+        for width in widths]

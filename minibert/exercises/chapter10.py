@@ -72,7 +72,7 @@ def _(answer):
         assert got.numel() == 1, "return one number: the mean over the rows"
         if temperature != 1 and torch.allclose(got * temperature ** 2, expected, rtol=1e-4):
             raise AssertionError("the KL is right but the T ** 2 factor is missing: without it the soft targets' "
-                                 "gradients shrink as 1/T")
+                                 "gradients shrink as 1/T²")
         if torch.allclose(got, distillation_loss(teacher, student, temperature=temperature, alpha_ce=1, alpha_mlm=0,
                                                  alpha_cos=0).ce, rtol=1e-4):
             raise AssertionError("the divergence is taken the wrong way round: KL(teacher || student) weights by the "
