@@ -6,10 +6,11 @@ import transformers
 from test_bert_parity import TOL, hf_twin, make_batch, randomize
 
 from minibert import BertConfig, count_parameters
-from minibert.albert import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining, AlbertModel
-from minibert.albert_params import (EMBEDDING_ABLATION, MODEL_SIZES, SHARING_ABLATION, albert_parameters, depth_table,
-                                    embedding_size_table, model_size_table, sharing_table)
-from minibert.transformer import EncoderLayer
+from minibert.core.transformer import EncoderLayer
+from minibert.models.albert.model import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining, AlbertModel
+from minibert.models.albert.parameter_tables import (EMBEDDING_ABLATION, MODEL_SIZES, SHARING_ABLATION,
+                                                     albert_parameters, depth_table, embedding_size_table,
+                                                     model_size_table, sharing_table)
 
 CONFIGS = [
     dict(vocab_size=211, embedding_size=16, hidden_size=32, num_hidden_layers=3, num_attention_heads=4,
@@ -95,7 +96,8 @@ def test_heads_save_for_transformers(model_class, hf_class, tmp_path):
 
 # -- sharing ------------------------------------------------------------------------------------------------------
 def _closed_form(V, E, H, L, sharing, positions=512, types=2, inner=None):
-    """The module docstring of minibert.albert_params, written out: the count without building anything."""
+    """The module docstring of minibert.models.albert.parameter_tables, written out: the count without building
+    anything."""
     inner = inner or 4 * H
     attention = 4 * H * H + 4 * H + 2 * H
     ffn = 2 * H * inner + inner + H + 2 * H

@@ -1,6 +1,6 @@
 """minibert's BERT against transformers' with the same random weights, loaded both ways.
 
-Tolerance (DESIGN.md): 1e-5 max abs difference in float32, eval mode, with padding and token types. Padded
+Tolerance (docs/architecture.md): 1e-5 max abs difference in float32, eval mode, with padding and token types. Padded
 positions carry no meaning, so hidden states are compared at real tokens.
 """
 import pytest

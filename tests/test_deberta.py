@@ -7,11 +7,11 @@ import transformers
 from hypothesis import given, settings, strategies as st
 
 from minibert import count_parameters
-from minibert import reference_positions as ref
-from minibert.attention import causal_mask
-from minibert.checkpoints import CheckpointError
-from minibert.deberta import DebertaV2Config, DebertaV2ForMaskedLM, DebertaV2Model, enhanced_mask_decoder
-from minibert.disentangled_attention import DisentangledSelfAttention
+from minibert.core.attention import causal_mask
+from minibert.core.checkpoints import CheckpointError
+from minibert.models.deberta.disentangled_attention import DisentangledSelfAttention
+from minibert.models.deberta.model import DebertaV2Config, DebertaV2ForMaskedLM, DebertaV2Model, enhanced_mask_decoder
+from minibert.reference import positions as ref
 
 TOL = 1e-5
 SIZES = dict(vocab_size=97, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=40,

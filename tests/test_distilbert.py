@@ -15,10 +15,10 @@ from hypothesis import strategies as st  # noqa: E402
 from test_bert_parity import TOL, hf_twin, randomize  # noqa: E402
 
 from minibert import BertConfig, BertForMaskedLM, BertModel, count_parameters  # noqa: E402
-from minibert.distilbert import (DistilBertConfig, DistilBertForMaskedLM, DistilBertModel,  # noqa: E402
-                                 copy_teacher_weights, spread_layers, student_config, student_from_teacher)
-from minibert.distillation import SANH_RECIPE, Distiller, distillation_loss, soften  # noqa: E402
-from minibert.reference_distillation import distillation_terms, kl_divergence, softmax_at  # noqa: E402
+from minibert.models.distilbert.distillation import SANH_RECIPE, Distiller, distillation_loss, soften  # noqa: E402
+from minibert.models.distilbert.model import (DistilBertConfig, DistilBertForMaskedLM, DistilBertModel,  # noqa: E402
+                                              copy_teacher_weights, spread_layers, student_config, student_from_teacher)
+from minibert.reference.distillation import distillation_terms, kl_divergence, softmax_at  # noqa: E402
 from minibert.widgets import draw_temperature, temperature_explorer, temperature_view  # noqa: E402
 
 CONFIG = dict(vocab_size=211, hidden_size=32, num_hidden_layers=3, num_attention_heads=4, intermediate_size=37,

@@ -4,7 +4,7 @@ import pytest
 import torch
 import transformers
 
-from minibert.electra import Electra, ElectraConfig, ElectraDiscriminator, ElectraGenerator, sample_replacements
+from minibert.models.electra import Electra, ElectraConfig, ElectraDiscriminator, ElectraGenerator, sample_replacements
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -227,7 +227,7 @@ def test_tiny_run_discriminator_learns():
 
 
 def test_detection_metrics():
-    from minibert.electra import _auc, detection_metrics
+    from minibert.models.electra import _auc, detection_metrics
 
     scores = torch.tensor([0.9, 0.1, 0.8, 0.3, 0.3])
     positive = torch.tensor([True, False, False, True, False])

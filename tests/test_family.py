@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minibert import BertConfig
-from minibert.causal_lm import CausalLM
-from minibert.noise import (document_rotation, poisson_span_lengths, sentence_permutation, span_corrupt,
-                            span_uncorrupt, spans_of, t5_noise_mask, t5_span_corruption, t5_span_length_pmf,
-                            text_infilling, token_deletion, token_masking)
-from minibert.xlm import XLMConfig, XLMModel, translation_lm_input
+from minibert.models.family.causal_lm import CausalLM
+from minibert.models.family.noise import (document_rotation, poisson_span_lengths, sentence_permutation, span_corrupt,
+                                          span_uncorrupt, spans_of, t5_noise_mask, t5_span_corruption,
+                                          t5_span_length_pmf, text_infilling, token_deletion, token_masking)
+from minibert.models.family.xlm import XLMConfig, XLMModel, translation_lm_input
 
 
 @pytest.fixture(autouse=True, scope="module")

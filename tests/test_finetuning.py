@@ -5,8 +5,8 @@ import torch
 import transformers
 
 from minibert import BertConfig, BertForMaskedLM, BertForSequenceClassification
-from minibert.finetuning import (BertForQuestionAnswering, BertForTokenClassification, align_word_labels, best_span,
-                                 bio_spans, span_f1, with_encoder)
+from minibert.training.finetuning import (BertForQuestionAnswering, BertForTokenClassification, align_word_labels,
+                                          best_span, bio_spans, span_f1, with_encoder)
 
 from test_bert_parity import CONFIGS, TOL, hf_twin, make_batch, randomize
 
@@ -139,13 +139,13 @@ def test_bad_input_errors():
 def tokenizer(tmp_path_factory):
     from test_training import small_vocab
 
-    from minibert.pretrain import load_tokenizer
+    from minibert.training.pretrain import load_tokenizer
 
     return load_tokenizer(str(small_vocab(tmp_path_factory.mktemp("vocab"))))
 
 
 def test_corpus_tasks_are_well_formed(tokenizer):
-    from minibert import tasks
+    from minibert.training import tasks
 
     kind_train, kind_test = tasks.document_kind_task(tokenizer, per_class=60)
     assert {e.label for e in kind_train} == {0, 1} and sum(e.label for e in kind_train) == 60
@@ -168,13 +168,13 @@ def test_corpus_tasks_are_well_formed(tokenizer):
 
 
 def token_ids_of(tokenizer, text):
-    from minibert.mlm_data import token_ids
+    from minibert.masking.dataset import token_ids
 
     return token_ids(tokenizer, text)
 
 
 def test_fit_learns_a_corpus_task(tokenizer):
-    from minibert import tasks
+    from minibert.training import tasks
 
     train, _ = tasks.code_tagging_task(tokenizer)
     torch.manual_seed(0)

@@ -11,11 +11,11 @@ from hypothesis import given, settings, strategies as st
 from transformers.models.deberta_v2.modeling_deberta_v2 import make_log_bucket_position
 from transformers.models.t5.modeling_t5 import T5Attention, T5Config
 
-from minibert import reference_positions as ref
-from minibert.attention import MultiHeadSelfAttention, attention_bias, causal_mask
-from minibert.positions import (LearnedPositions, SinusoidalPositions, clipped_distance_index, deberta_log_buckets,
-                                relative_distances, sinusoid_shift_matrix, sinusoidal_encoding, t5_buckets)
-from minibert.relative_attention import ShawRelativeAttention, T5RelativeBias
+from minibert.core.attention import MultiHeadSelfAttention, attention_bias, causal_mask
+from minibert.core.positions import (LearnedPositions, SinusoidalPositions, clipped_distance_index, deberta_log_buckets,
+                                     relative_distances, sinusoid_shift_matrix, sinusoidal_encoding, t5_buckets)
+from minibert.core.relative_attention import ShawRelativeAttention, T5RelativeBias
+from minibert.reference import positions as ref
 
 GRID = torch.arange(-1000, 1001)
 FAST = settings(max_examples=25, deadline=None)
@@ -262,7 +262,7 @@ def test_deberta_terms_have_the_structure_of_their_definitions():
 
 
 def test_explorer_profile_is_the_matrix_middle_row_and_deberta_reads_the_clamped_table_row():
-    from minibert.disentangled_attention import DisentangledSelfAttention
+    from minibert.models.deberta.disentangled_attention import DisentangledSelfAttention
     from minibert.widgets import relative_position_matrix, relative_position_profile
 
     for scheme, kwargs in [("distance", {}), ("shaw", dict(k=5)), ("t5", dict(num_buckets=16, max_distance=40)),

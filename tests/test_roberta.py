@@ -1,6 +1,6 @@
 """RoBERTa as a configuration of minibert's BERT, against transformers' RoBERTa with the same random weights.
 
-Tolerance (DESIGN.md): 1e-5 in float32, eval mode, with padding. Hidden states are compared at real tokens.
+Tolerance (docs/architecture.md): 1e-5 in float32, eval mode, with padding. Hidden states are compared at real tokens.
 """
 import pytest
 import torch
@@ -8,7 +8,7 @@ import transformers
 from test_bert_parity import TOL, hf_twin, randomize
 
 from minibert import BertConfig, BertModel, count_parameters
-from minibert.roberta import RobertaConfig, RobertaForMaskedLM, RobertaForSequenceClassification, RobertaModel
+from minibert.models.roberta import RobertaConfig, RobertaForMaskedLM, RobertaForSequenceClassification, RobertaModel
 
 CONFIGS = [
     dict(vocab_size=211, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37,

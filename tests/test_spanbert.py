@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minibert import BertConfig
-from minibert.spanbert import SpanBertForPreTraining, SpanBoundaryHead, span_targets
+from minibert.models.spanbert import SpanBertForPreTraining, SpanBoundaryHead, span_targets
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -144,7 +144,7 @@ def test_mlm_and_sbo_learn_arithmetic_spans():
 
 
 def test_accuracy_by_position_agrees_with_the_model():
-    from minibert.spanbert import accuracy_by_span_position
+    from minibert.models.spanbert import accuracy_by_span_position
 
     torch.manual_seed(0)
     model = SpanBertForPreTraining(CONFIG, max_span_length=8).eval()

@@ -6,9 +6,9 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from minibert import reference_positions as ref
-from minibert.transformer_xl import (RelativeMultiHeadAttention, TransformerXL, memory_causal_mask,
-                                     relative_position_table, relative_shift, segment_mask)
+from minibert.models.transformer_xl import (RelativeMultiHeadAttention, TransformerXL, memory_causal_mask,
+                                            relative_position_table, relative_shift, segment_mask)
+from minibert.reference import positions as ref
 
 FAST = settings(max_examples=25, deadline=None)
 
@@ -170,7 +170,7 @@ def test_xlnet_content_stream_is_this_attention(bidirectional):
     from transformers import XLNetConfig
     from transformers.models.xlnet.modeling_xlnet import XLNetRelativeAttention
 
-    from minibert.positions import sinusoidal_encoding
+    from minibert.core.positions import sinusoidal_encoding
 
     theirs = randomize(XLNetRelativeAttention(XLNetConfig(d_model=16, n_head=2, d_inner=32, dropout=0.0)).double(), 8)
     theirs.eval()

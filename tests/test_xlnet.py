@@ -9,8 +9,8 @@ import torch  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from minibert.permutation import (check_order, permutation_masks, prediction_targets, rank_of,  # noqa: E402
-                                  sample_order, target_mapping, to_perm_mask, xlnet_batch_masks)
+from minibert.models.xlnet.permutation import (check_order, permutation_masks, prediction_targets, rank_of,  # noqa: E402
+                                               sample_order, target_mapping, to_perm_mask, xlnet_batch_masks)
 from minibert.widgets import draw_permutation_masks, permutation_explorer, prediction_table  # noqa: E402
 
 
@@ -151,8 +151,8 @@ def test_explorer_controls():
 
 # -- the "New York" demonstration ------------------------------------------------------------------------------------
 def test_new_york_gap_is_the_mutual_information():
-    from minibert.joint_prediction import CityCorpus, exact_tables, expected_log_likelihood, invalid_mass, \
-        mutual_information
+    from minibert.models.xlnet.joint_prediction import (CityCorpus, exact_tables, expected_log_likelihood, invalid_mass,
+                                                        mutual_information)
 
     corpus = CityCorpus()
     tables = exact_tables(corpus)
@@ -163,8 +163,8 @@ def test_new_york_gap_is_the_mutual_information():
 
 
 def test_a_trained_mlm_shows_the_gap():
-    from minibert.joint_prediction import CityCorpus, expected_log_likelihood, invalid_mass, mlm_tables, \
-        train_city_mlm
+    from minibert.models.xlnet.joint_prediction import (CityCorpus, expected_log_likelihood, invalid_mass, mlm_tables,
+                                                        train_city_mlm)
 
     corpus = CityCorpus()
     model, losses = train_city_mlm(corpus, steps=300, batch=16)
@@ -178,7 +178,8 @@ def test_a_trained_mlm_shows_the_gap():
 # -- the model against transformers.XLNetLMHeadModel -----------------------------------------------------------------
 import transformers  # noqa: E402
 
-from minibert.xlnet import XLNetConfig, XLNetLMHeadModel  # noqa: E402
+from minibert.models.xlnet.config import XLNetConfig  # noqa: E402
+from minibert.models.xlnet.model import XLNetLMHeadModel  # noqa: E402
 
 TOL = 1e-5
 XLNET_CONFIGS = [

@@ -3,8 +3,8 @@ temperature T (a slider), and DistilBERT's loss terms at that T.
 
 Left: the top tokens' probabilities, teacher next to student, at T. Right: the distillation term ``T^2 KL``, the
 plain ``KL`` and the teacher's entropy over a range of temperatures, with the current T marked. Every number comes
-from :mod:`minibert.distillation`; :func:`temperature_view` returns them and :func:`draw_temperature` draws them
-(testable without a browser).
+from :mod:`minibert.models.distilbert.distillation`; :func:`temperature_view` returns them and :func:`draw_temperature`
+draws them (testable without a browser).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..distillation import distillation_loss, soften
+from minibert.models.distilbert.distillation import distillation_loss, soften
 
 __all__ = ["temperature_view", "draw_temperature", "temperature_explorer", "TEMPERATURES"]
 
