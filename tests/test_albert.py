@@ -3,7 +3,7 @@ parameter tables."""
 import pytest
 import torch
 import transformers
-from test_bert_parity import TOL, hf_twin, make_batch, randomize
+from test_bert_parity import TOL
 
 from minibert import BertConfig, count_parameters
 from minibert.core.transformer import EncoderLayer
@@ -23,7 +23,7 @@ CONFIGS = [
 
 @pytest.mark.parametrize("overrides", CONFIGS)
 @pytest.mark.parametrize("sharing", ["all", "none"])
-def test_albert_model_equals_transformers(overrides, sharing, tmp_path):
+def test_albert_model_equals_transformers(hf_twin, make_batch, randomize, overrides, sharing, tmp_path):
     config = AlbertConfig(**overrides, cross_layer_sharing=sharing)
     ours = AlbertModel(config).eval()
     randomize(ours, 1)
@@ -44,7 +44,7 @@ def test_albert_model_equals_transformers(overrides, sharing, tmp_path):
         assert (x - y)[real[:, None, :, None].expand_as(x)].abs().max() < TOL
 
 
-def test_transformers_checkpoints_load_into_minibert(tmp_path):
+def test_transformers_checkpoints_load_into_minibert(make_batch, randomize, tmp_path):
     hf_config = transformers.AlbertConfig(**CONFIGS[0], num_hidden_groups=1)
     torch.manual_seed(2)
     theirs = transformers.AlbertForPreTraining(hf_config).eval()
@@ -78,7 +78,7 @@ def test_transformers_checkpoints_load_into_minibert(tmp_path):
 
 @pytest.mark.parametrize("model_class, hf_class", [(AlbertForMaskedLM, transformers.AlbertForMaskedLM),
                                                     (AlbertForPreTraining, transformers.AlbertForPreTraining)])
-def test_heads_save_for_transformers(model_class, hf_class, tmp_path):
+def test_heads_save_for_transformers(hf_twin, make_batch, randomize, model_class, hf_class, tmp_path):
     config = AlbertConfig(**CONFIGS[1])
     ours = model_class(config).eval()
     randomize(ours, 6)
@@ -122,7 +122,7 @@ def test_released_sizes_count_like_transformers(size):
 
 
 @pytest.mark.parametrize("sharing", ["all", "attention", "ffn"])
-def test_shared_sub_layers_are_one_module_applied_at_every_depth(sharing):
+def test_shared_sub_layers_are_one_module_applied_at_every_depth(randomize, sharing):
     torch.manual_seed(0)
     config = AlbertConfig.tiny(cross_layer_sharing=sharing, hidden_dropout_prob=0.0)
     model = AlbertModel(config).eval()

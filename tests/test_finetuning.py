@@ -8,11 +8,11 @@ from minibert import BertConfig, BertForMaskedLM, BertForSequenceClassification
 from minibert.training.finetuning import (BertForQuestionAnswering, BertForTokenClassification, align_word_labels,
                                           best_span, bio_spans, span_f1, with_encoder)
 
-from test_bert_parity import CONFIGS, TOL, hf_twin, make_batch, randomize
+from test_bert_parity import CONFIGS, TOL
 
 
 @pytest.mark.parametrize("overrides", CONFIGS)
-def test_token_classification_equals_transformers(overrides, tmp_path):
+def test_token_classification_equals_transformers(hf_twin, make_batch, randomize, overrides, tmp_path):
     config = BertConfig(**overrides)
     ours = BertForTokenClassification(config, num_labels=5).eval()
     randomize(ours, 21)
@@ -33,7 +33,7 @@ def test_token_classification_equals_transformers(overrides, tmp_path):
 
 
 @pytest.mark.parametrize("overrides", CONFIGS)
-def test_question_answering_equals_transformers(overrides, tmp_path):
+def test_question_answering_equals_transformers(hf_twin, make_batch, randomize, overrides, tmp_path):
     config = BertConfig(**overrides)
     ours = BertForQuestionAnswering(config).eval()
     randomize(ours, 31)
@@ -51,7 +51,7 @@ def test_question_answering_equals_transformers(overrides, tmp_path):
     assert abs(a.loss.item() - b.loss.item()) < TOL
 
 
-def test_transformers_checkpoints_load_into_our_heads(tmp_path):
+def test_transformers_checkpoints_load_into_our_heads(make_batch, randomize, tmp_path):
     for hf_class, our_class, labels in ((transformers.BertForTokenClassification, BertForTokenClassification, 4),
                                         (transformers.BertForQuestionAnswering, BertForQuestionAnswering, 2)):
         hf_config = transformers.BertConfig(**CONFIGS[1], num_labels=labels)
@@ -69,7 +69,7 @@ def test_transformers_checkpoints_load_into_our_heads(tmp_path):
         assert (ours_out - theirs_out)[mask.bool()].abs().max() < TOL
 
 
-def test_sentence_pair_classification_uses_token_types(tmp_path):
+def test_sentence_pair_classification_uses_token_types(hf_twin, make_batch, randomize, tmp_path):
     """Sentence pairs go through the existing sequence classifier; segment ids matter and match transformers."""
     config = BertConfig(**CONFIGS[0])
     ours = BertForSequenceClassification(config, num_labels=3).eval()
@@ -99,7 +99,7 @@ def test_best_span_brute_force():
         best_span(start, end, torch.zeros(6, 20, dtype=torch.bool))
 
 
-def test_with_encoder_copies_pretrained_weights():
+def test_with_encoder_copies_pretrained_weights(randomize):
     config = BertConfig.tiny()
     pretrained = BertForMaskedLM(config)
     randomize(pretrained, 61)
