@@ -92,7 +92,6 @@ def optimisation_calls(path: Path) -> list[str]:
             and (node.func.attr == "backward" or (node.func.attr == "step" and not node.args))]
 
 
-@pytest.mark.xfail(strict=True, reason="SpanBERT's and the New York experiment's loops move onto the Trainer next")
 def test_only_the_training_package_steps_an_optimiser():
     outside = {name: calls for name, path in MODULES.items()
                if not name.startswith("minibert.training") and (calls := optimisation_calls(path))}

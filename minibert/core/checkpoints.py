@@ -31,8 +31,13 @@ __all__ = [
     "translate_keys",
     "load_into",
     "write_checkpoint",
+    "prefixed_rules",
+    "BUFFER_KEYS",
     "PretrainedMixin",
 ]
+
+# Buffers that transformers saves in some checkpoints and minibert computes instead: fine to drop when loading.
+BUFFER_KEYS = (r"position_ids$", r"token_type_ids$")
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
@@ -164,12 +169,17 @@ def read_state_dict(folder: str | os.PathLike) -> dict[str, torch.Tensor]:
     return renamed
 
 
+def prefixed_rules(rules: list[KeyRule], hf: str = "", ours: str = "") -> list[KeyRule]:
+    """The same rules one level down: ``prefixed_rules(BERT_KEY_RULES, hf="roberta.", ours="bert.")`` maps an
+    encoder's keys inside a model with a head (HF calls the encoder ``roberta``, minibert ``bert``)."""
+    return [KeyRule(hf + rule.hf, ours + rule.ours) for rule in rules]
+
+
 def load_into(model: torch.nn.Module, hf_state: dict[str, torch.Tensor], rules: list[KeyRule],
-              ignore: Iterable[str] = (), tied: Iterable[str] = ()) -> None:
+              ignore: Iterable[str] = ()) -> None:
     """Copy a Hugging Face state dict into ``model``; raise :class:`CheckpointError` listing every problem.
 
     ``ignore``: regexes for checkpoint keys that are fine to drop (buffers, heads this model does not have).
-    ``tied``: our keys that share storage with another parameter and may be absent from the file.
     """
     ours = model.state_dict()
     mapping = translate_keys(hf_state.keys(), rules, to_hf=False)
@@ -185,7 +195,7 @@ def load_into(model: torch.nn.Module, hf_state: dict[str, torch.Tensor], rules: 
             misshaped.append(f"{hf_key}: checkpoint {tuple(tensor.shape)} vs model {tuple(ours[our_key].shape)}")
             continue
         incoming[our_key] = tensor
-    missing = [k for k in ours if k not in incoming and k not in set(tied)]
+    missing = [k for k in ours if k not in incoming]
     if missing or unexpected or misshaped:
         hf_names = translate_keys(missing, rules, to_hf=True)
         lines = [f"the checkpoint does not match {type(model).__name__}:"]
@@ -215,17 +225,16 @@ def _atomic_write(path: Path, write) -> None:
 
 
 def write_checkpoint(folder: str | os.PathLike, config_dict: dict, state: dict[str, torch.Tensor],
-                     rules: list[KeyRule], skip: Iterable[str] = ()) -> Path:
-    """Save ``config.json`` and ``model.safetensors`` with Hugging Face key names. ``skip``: our keys not to write
-    (tied copies: safetensors refuses tensors that share memory, and the loader re-ties them)."""
+                     rules: list[KeyRule]) -> Path:
+    """Save ``config.json`` and ``model.safetensors`` with Hugging Face key names. A key no rule maps is not written
+    (a tied copy, such as an MLM decoder that is the token embedding table, has no rule)."""
     from safetensors.torch import save_file
 
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise CheckpointError(f"{folder} exists and is not a folder")
     folder.mkdir(parents=True, exist_ok=True)
-    skip = set(skip)
-    names = translate_keys([k for k in state if k not in skip], rules, to_hf=True)
+    names = translate_keys(list(state), rules, to_hf=True)
     tensors = {hf: state[ours].detach().to("cpu").contiguous().clone() for ours, hf in names.items()}
     _atomic_write(folder / "model.safetensors", lambda tmp: save_file(tensors, tmp, metadata={"format": "pt"}))
     text = json.dumps(config_dict, indent=2, sort_keys=True) + "\n"
@@ -237,19 +246,23 @@ class PretrainedMixin:
     """Gives a model ``from_pretrained`` / ``save_pretrained`` from a few class attributes:
 
     ``config_class`` (with ``from_dict``/``to_hf_dict``), ``hf_architecture`` (the ``transformers`` class name),
-    ``hf_key_rules`` (:class:`KeyRule` list), ``hf_ignore`` (regexes of checkpoint keys to drop silently),
-    ``hf_tied`` (our keys that are tied copies). Subclasses may override ``_hf_state_for_loading`` to strip or add
-    prefixes (a bare encoder loading from a checkpoint saved with a head).
+    ``hf_key_rules`` (:class:`KeyRule` list), ``hf_ignore`` (regexes of checkpoint keys to drop silently) and, for
+    an encoder, ``hf_base_prefix``: the prefix a checkpoint saved with a head puts before the encoder's keys
+    (``"bert."``, ``"roberta."``), stripped here so that a bare encoder loads from any checkpoint of its family.
+    A model whose checkpoint tensors need reshaping overrides ``_hf_state_for_loading``.
     """
 
     config_class = None
     hf_architecture = ""
     hf_key_rules: list[KeyRule] = []
     hf_ignore: tuple[str, ...] = ()
-    hf_tied: tuple[str, ...] = ()
+    hf_base_prefix = ""
 
     @classmethod
     def _hf_state_for_loading(cls, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        prefix = cls.hf_base_prefix
+        if prefix and any(key.startswith(prefix) for key in state):
+            return {key.removeprefix(prefix): tensor for key, tensor in state.items()}
         return state
 
     @classmethod
@@ -261,11 +274,7 @@ class PretrainedMixin:
         with torch.device("meta"):
             model = cls(config)
         model = model.to_empty(device="cpu")
-        if hasattr(model, "_init_non_persistent_buffers"):
-            model._init_non_persistent_buffers()
-        load_into(model, cls._hf_state_for_loading(read_state_dict(folder)), cls.hf_key_rules, cls.hf_ignore, cls.hf_tied)
-        if hasattr(model, "tie_weights"):
-            model.tie_weights()
+        load_into(model, cls._hf_state_for_loading(read_state_dict(folder)), cls.hf_key_rules, cls.hf_ignore)
         model.source_folder = folder
         return model.eval()
 
@@ -276,4 +285,4 @@ class PretrainedMixin:
     def save_pretrained(self, folder) -> Path:
         """Write a folder that ``transformers.<hf_architecture>.from_pretrained`` (and this class) can load."""
         config_dict = {**self.config.to_hf_dict(self.hf_architecture), **self._extra_hf_config()}
-        return write_checkpoint(folder, config_dict, self.state_dict(), self.hf_key_rules, skip=self.hf_tied)
+        return write_checkpoint(folder, config_dict, self.state_dict(), self.hf_key_rules)

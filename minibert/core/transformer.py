@@ -16,7 +16,7 @@ from torch import nn
 
 from .attention import MultiHeadSelfAttention
 
-__all__ = ["activation_function", "FeedForward", "EncoderLayer", "Encoder", "SHARING_MODES"]
+__all__ = ["activation_function", "init_layer", "init_weights", "FeedForward", "EncoderLayer", "Encoder", "SHARING_MODES"]
 
 
 def activation_function(name: str):
@@ -30,6 +30,30 @@ def activation_function(name: str):
     if name not in table:
         raise ValueError(f"unknown activation {name!r}; choose one of {sorted(table)}")
     return table[name]
+
+
+def init_layer(module: nn.Module, std: float) -> None:
+    """BERT's initialisation of one layer: N(0, std^2) weights, zero biases, LayerNorm at identity, zero padding
+    embedding. Other modules are left alone (a model with parameters of its own initialises them next to this)."""
+    if isinstance(module, nn.Linear):
+        nn.init.normal_(module.weight, std=std)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.Embedding):
+        nn.init.normal_(module.weight, std=std)
+        if module.padding_idx is not None:
+            with torch.no_grad():
+                module.weight[module.padding_idx].zero_()
+    elif isinstance(module, nn.LayerNorm):
+        nn.init.ones_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
+def init_weights(*modules: nn.Module, std: float) -> None:
+    """:func:`init_layer` on every layer inside ``modules``, in ``Module.apply``'s order (children first), so the
+    random draws, and with a seed the weights, are the same wherever a model calls it."""
+    for module in modules:
+        module.apply(lambda layer: init_layer(layer, std))
 
 
 class FeedForward(nn.Module):

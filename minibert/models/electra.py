@@ -33,11 +33,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from minibert.core.checkpoints import KeyRule, PretrainedMixin
+from minibert.core.checkpoints import BUFFER_KEYS, KeyRule, PretrainedMixin, prefixed_rules
 from minibert.core.config import BertConfig
-from minibert.core.transformer import activation_function
+from minibert.core.transformer import activation_function, init_weights
 from .bert.heads import IGNORE_INDEX, BertForMaskedLM, MaskedLMHead, _check_labels
-from .bert.model import BERT_KEY_RULES, BertModel, init_bert_weights
+from .bert.model import BERT_KEY_RULES, BertModel
 
 __all__ = ["ElectraConfig", "ElectraDiscriminator", "ElectraGenerator", "Electra", "ElectraOutput",
            "DiscriminatorOutput", "ReplacedTokenHead", "sample_replacements", "detection_metrics", "ELECTRA_KEY_RULES"]
@@ -77,13 +77,8 @@ class ElectraConfig(BertConfig):
                 **self.to_dict(), "embedding_size": self.embedding_width}
 
 
-def _electra_rules(prefix: str) -> list[KeyRule]:
-    return [KeyRule("electra." + r.hf, prefix + r.ours) for r in BERT_KEY_RULES] + [
-        KeyRule("electra.embeddings_project.", prefix + "embedding_projection.")]
-
-
-ELECTRA_KEY_RULES = _electra_rules("bert.")
-_BUFFERS = (r"position_ids$", r"token_type_ids$")
+ELECTRA_KEY_RULES = prefixed_rules(BERT_KEY_RULES + [KeyRule("embeddings_project.", "embedding_projection.")],
+                                   hf="electra.", ours="bert.")
 
 
 class ReplacedTokenHead(nn.Module):
@@ -116,14 +111,14 @@ class ElectraDiscriminator(PretrainedMixin, nn.Module):
     hf_architecture = "ElectraForPreTraining"
     hf_key_rules = ELECTRA_KEY_RULES + [KeyRule("discriminator_predictions.dense.", "rtd.dense."),
                                         KeyRule("discriminator_predictions.dense_prediction.", "rtd.prediction.")]
-    hf_ignore = _BUFFERS
+    hf_ignore = BUFFER_KEYS
 
     def __init__(self, config: ElectraConfig):
         super().__init__()
         self.config = config
         self.bert = BertModel(config, add_pooler=False)
         self.rtd = ReplacedTokenHead(config)
-        self.rtd.apply(lambda m: init_bert_weights(m, config.initializer_range))
+        init_weights(self.rtd, std=config.initializer_range)
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, labels=None,
                 output_attentions: bool = False) -> DiscriminatorOutput:
@@ -149,12 +144,12 @@ class ElectraGenerator(BertForMaskedLM):
     hf_key_rules = ELECTRA_KEY_RULES + [KeyRule("generator_predictions.dense.", "mlm.dense."),
                                         KeyRule("generator_predictions.LayerNorm.", "mlm.norm."),
                                         KeyRule("generator_lm_head.bias", "mlm.bias")]
-    hf_ignore = _BUFFERS + (r"^generator_lm_head\.weight$",)
+    hf_ignore = BUFFER_KEYS + (r"^generator_lm_head\.weight$",)
 
     def __init__(self, config: ElectraConfig):
         super().__init__(config)
         self.mlm = MaskedLMHead(config.replace(hidden_act="gelu"))
-        self.mlm.apply(lambda m: init_bert_weights(m, config.initializer_range))
+        init_weights(self.mlm, std=config.initializer_range)
 
 
 @torch.no_grad()

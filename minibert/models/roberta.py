@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from minibert.core.checkpoints import KeyRule
+from minibert.core.checkpoints import BUFFER_KEYS, KeyRule, prefixed_rules
 from minibert.core.config import BertConfig
 from .bert.heads import BertForMaskedLM, BertForSequenceClassification
 from .bert.model import BERT_KEY_RULES, BertModel
@@ -56,7 +56,7 @@ class RobertaConfig(BertConfig):
         return cls(**{**sizes, **overrides})
 
 
-_ROBERTA_ENCODER = [KeyRule("roberta." + r.hf, "bert." + r.ours) for r in BERT_KEY_RULES]
+_ROBERTA_ENCODER = prefixed_rules(BERT_KEY_RULES, hf="roberta.", ours="bert.")
 
 
 class RobertaModel(BertModel):
@@ -66,12 +66,7 @@ class RobertaModel(BertModel):
     config_class = RobertaConfig
     hf_architecture = "RobertaModel"
     hf_ignore = BertModel.hf_ignore + (r"^lm_head\.",)
-
-    @classmethod
-    def _hf_state_for_loading(cls, state):
-        if any(k.startswith("roberta.") for k in state):
-            return {k[len("roberta."):] if k.startswith("roberta.") else k: v for k, v in state.items()}
-        return state
+    hf_base_prefix = "roberta."
 
 
 class RobertaForMaskedLM(BertForMaskedLM):
@@ -85,7 +80,7 @@ class RobertaForMaskedLM(BertForMaskedLM):
         KeyRule("lm_head.layer_norm.", "mlm.norm."),
         KeyRule("lm_head.bias", "mlm.bias"),
     ]
-    hf_ignore = (r"^lm_head\.decoder\.", r"^roberta\.pooler\.", r"position_ids$", r"token_type_ids$")
+    hf_ignore = (r"^lm_head\.decoder\.", r"^roberta\.pooler\.") + BUFFER_KEYS
 
 
 class RobertaForSequenceClassification(BertForSequenceClassification):
@@ -99,4 +94,4 @@ class RobertaForSequenceClassification(BertForSequenceClassification):
         KeyRule("classifier.dense.", "bert.pooler.dense."),
         KeyRule("classifier.out_proj.", "classifier."),
     ]
-    hf_ignore = (r"position_ids$", r"token_type_ids$")
+    hf_ignore = BUFFER_KEYS

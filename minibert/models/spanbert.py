@@ -30,9 +30,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from minibert.core.config import BertConfig
-from minibert.core.transformer import activation_function
+from minibert.core.transformer import activation_function, init_weights
 from .bert.heads import IGNORE_INDEX, BertForMaskedLM, _check_labels
-from .bert.model import init_bert_weights
 
 __all__ = ["SpanBoundaryHead", "SpanBertForPreTraining", "SpanBertOutput", "span_targets", "span_masked_batch",
            "accuracy_by_span_position", "train_spanbert"]
@@ -118,7 +117,7 @@ class SpanBertForPreTraining(BertForMaskedLM):
     def __init__(self, config: BertConfig, max_span_length: int = 30):
         super().__init__(config)
         self.sbo = SpanBoundaryHead(config, max_span_length)
-        self.sbo.apply(lambda m: init_bert_weights(m, config.initializer_range))
+        init_weights(self.sbo, std=config.initializer_range)
 
     def forward(self, input_ids, attention_mask=None, labels=None, spans=None, token_type_ids=None,
                 output_attentions: bool = False) -> SpanBertOutput:
@@ -187,26 +186,23 @@ def accuracy_by_span_position(model: SpanBertForPreTraining, batch: dict, longes
 def train_spanbert(model: SpanBertForPreTraining, blocks, masker, tokenizer, steps: int, batch_size: int = 32,
                    learning_rate: float = 1e-3, warmup_steps: int = 0, seed: int = 0, length: int | None = None,
                    callback=None) -> list[dict]:
-    """MLM + SBO pre-training on single sequences: AdamW, linear warm-up then decay (chapter 06's schedule),
-    a fresh span mask for every batch. ``callback(step, record)`` after each step. Returns the records
-    ``{"step", "loss", "mlm_loss", "sbo_loss"}``."""
-    from minibert.training.schedules import warmup_decay_scheduler
+    """MLM + SBO pre-training on single sequences with the course's short loop
+    (:func:`minibert.training.loop.fit`: AdamW, linear warm-up then decay), a fresh span mask for every batch.
+    ``callback(step, record)`` after each step. Returns the records ``{"step", "loss", "mlm_loss", "sbo_loss"}``."""
+    from minibert.training.loop import fit
 
-    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate)
-    scheduler = warmup_decay_scheduler(optimizer, warmup_steps, steps)
     generator = torch.Generator().manual_seed(seed)
     history = []
-    model.train()
-    for step in range(1, steps + 1):
+
+    def next_batch() -> dict:
         chosen = torch.randint(len(blocks), (batch_size,), generator=generator).tolist()
-        batch = span_masked_batch([blocks[i] for i in chosen], masker, tokenizer, generator, length)
-        out = model(batch["input_ids"], batch["attention_mask"], labels=batch["labels"], spans=batch["spans"])
-        optimizer.zero_grad()
-        out.loss.backward()
-        optimizer.step()
-        scheduler.step()
-        record = {"step": step, "loss": out.loss.item(), "mlm_loss": out.mlm_loss.item(), "sbo_loss": out.sbo_loss.item()}
-        history.append(record)
+        return span_masked_batch([blocks[i] for i in chosen], masker, tokenizer, generator, length)
+
+    def record(step: int, out: SpanBertOutput) -> None:
+        history.append({"step": step, "loss": out.loss.item(), "mlm_loss": out.mlm_loss.item(),
+                        "sbo_loss": out.sbo_loss.item()})
         if callback is not None:
-            callback(step, record)
+            callback(step, history[-1])
+
+    fit(model, next_batch, steps, learning_rate, warmup_steps=warmup_steps, on_step=record)
     return history

@@ -24,8 +24,9 @@ from torch import nn
 
 from minibert.core.checkpoints import KeyRule, PretrainedMixin
 from minibert.core.config import BertConfig
+from minibert.core.transformer import init_weights
 from minibert.models.bert.heads import IGNORE_INDEX, ClassifierOutput, LabelNames, resolve_num_labels
-from minibert.models.bert.model import BERT_KEY_RULES, BertModel, init_bert_weights
+from minibert.models.bert.model import BERT_KEY_RULES, BertModel
 
 __all__ = ["BertForTokenClassification", "BertForQuestionAnswering", "QuestionAnsweringOutput", "best_span",
            "with_encoder", "align_word_labels", "bio_spans", "span_f1"]
@@ -49,7 +50,7 @@ class BertForTokenClassification(LabelNames, PretrainedMixin, nn.Module):
         self.bert = BertModel(config, add_pooler=False)
         self.dropout = nn.Dropout(config.extra.get("classifier_dropout") or config.hidden_dropout_prob)
         self.classifier = nn.Linear(config.hidden_size, self.num_labels)
-        self.classifier.apply(lambda m: init_bert_weights(m, config.initializer_range))
+        init_weights(self.classifier, std=config.initializer_range)
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, labels=None,
                 output_attentions: bool = False) -> ClassifierOutput:
@@ -90,7 +91,7 @@ class BertForQuestionAnswering(PretrainedMixin, nn.Module):
         self.config = config
         self.bert = BertModel(config, add_pooler=False)
         self.qa_outputs = nn.Linear(config.hidden_size, 2)
-        self.qa_outputs.apply(lambda m: init_bert_weights(m, config.initializer_range))
+        init_weights(self.qa_outputs, std=config.initializer_range)
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, start_positions=None,
                 end_positions=None, output_attentions: bool = False) -> QuestionAnsweringOutput:

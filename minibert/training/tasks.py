@@ -27,7 +27,7 @@ from minibert.corpus import load_documents, split_documents
 from minibert.masking import encode_pair, wordpiece_word_ids
 from minibert.masking.dataset import pad_batch, token_ids
 from .finetuning import IGNORE_INDEX, align_word_labels
-from .schedules import warmup_decay_scheduler
+from . import loop
 
 __all__ = ["Example", "TAG_NAMES", "document_kind_task", "duplicate_task", "code_tagging_task", "cloze_qa_task",
            "collate", "fit"]
@@ -230,18 +230,11 @@ def fit(model: torch.nn.Module, examples: list[Example], pad_id: int, steps: int
     if not examples:
         raise ValueError("no training examples")
     generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
-    scheduler = warmup_decay_scheduler(optimizer, int(warmup * steps), steps)
-    model.train()
-    losses = []
-    for _ in range(steps):
+
+    def next_batch() -> dict[str, torch.Tensor]:
         chosen = torch.randint(len(examples), (min(batch_size, len(examples)),), generator=generator).tolist()
-        loss = model(**collate([examples[i] for i in chosen], pad_id)).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        losses.append(float(loss.detach()))
+        return collate([examples[i] for i in chosen], pad_id)
+
+    losses = loop.fit(model, next_batch, steps, learning_rate, warmup_steps=int(warmup * steps), max_grad_norm=1.0)
     model.eval()
     return losses

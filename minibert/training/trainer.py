@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from minibert.core.checkpoints import CheckpointError, PretrainedMixin, load_into, read_state_dict
 from minibert.masking.dataset import MaskedLMDataset
 from minibert.models.bert.heads import IGNORE_INDEX
+from .loop import apply_gradients
 from .schedules import DECAYS, warmup_decay_scheduler
 
 __all__ = ["TrainingConfig", "Trainer", "evaluate_mlm", "unigram_baseline", "distributed_context"]
@@ -225,12 +226,8 @@ class Trainer:
                 (out.loss * (count * self.world / total)).backward()
             loss_sum += out.loss.detach().double() * count
         loss = float(_all_reduce(loss_sum, self.world)) / total
-        if self.config.max_grad_norm is not None:
-            torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.config.max_grad_norm)
         lr = self.scheduler.get_last_lr()[0]
-        self.optimizer.step()
-        self.scheduler.step()
-        self.optimizer.zero_grad(set_to_none=True)
+        apply_gradients(self.module.parameters(), self.optimizer, self.scheduler, self.config.max_grad_norm)
         self.step += 1
         record = {"step": self.step, "loss": loss, "lr": lr}
         self.history.append(record)
@@ -300,8 +297,7 @@ class Trainer:
             raise CheckpointError(f"the checkpoint was written by {state['world']} process(es), this run has "
                                   f"{self.world}; the random states of dropout belong to the processes")
         if isinstance(self.module, PretrainedMixin):
-            load_into(self.module, read_state_dict(folder), self.module.hf_key_rules, self.module.hf_ignore,
-                      self.module.hf_tied)
+            load_into(self.module, read_state_dict(folder), self.module.hf_key_rules, self.module.hf_ignore)
         else:
             self.module.load_state_dict(torch.load(folder / "model.pt", map_location="cpu", weights_only=True))
         self.optimizer.load_state_dict(state["optimizer"])

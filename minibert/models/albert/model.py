@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from minibert.core.checkpoints import KeyRule
+from minibert.core.checkpoints import BUFFER_KEYS, KeyRule, prefixed_rules
 from minibert.core.config import BertConfig
 from minibert.core.transformer import SHARING_MODES
 from minibert.models.bert.heads import BertForMaskedLM, BertForPreTraining, PreTrainingOutput
@@ -141,13 +141,12 @@ ALBERT_KEY_RULES = [
     KeyRule(_GROUP + "full_layer_layer_norm.", _LAYER + "ffn_norm."),
     KeyRule("pooler.", "pooler.dense."),
 ]
-_PREFIXED = [KeyRule("albert." + r.hf, "bert." + r.ours) for r in ALBERT_KEY_RULES]
+_PREFIXED = prefixed_rules(ALBERT_KEY_RULES, hf="albert.", ours="bert.")
 _MLM_RULES = [
     KeyRule("predictions.dense.", "mlm.dense."),
     KeyRule("predictions.LayerNorm.", "mlm.norm."),
     KeyRule("predictions.bias", "mlm.bias"),
 ]
-_BUFFERS = (r"position_ids$", r"token_type_ids$")
 
 
 def _require_albert(config) -> None:
@@ -161,17 +160,12 @@ class AlbertModel(BertModel):
     config_class = AlbertConfig
     hf_architecture = "AlbertModel"
     hf_key_rules = ALBERT_KEY_RULES
-    hf_ignore = (r"^predictions\.", r"^sop_classifier\.", r"^classifier\.", r"^qa_outputs\.") + _BUFFERS
+    hf_ignore = (r"^predictions\.", r"^sop_classifier\.", r"^classifier\.", r"^qa_outputs\.") + BUFFER_KEYS
+    hf_base_prefix = "albert."
 
     def __init__(self, config: AlbertConfig, add_pooler: bool = True):
         _require_albert(config)
         super().__init__(config, add_pooler)
-
-    @classmethod
-    def _hf_state_for_loading(cls, state):
-        if any(k.startswith("albert.") for k in state):
-            return {k[len("albert."):] if k.startswith("albert.") else k: v for k, v in state.items()}
-        return state
 
 
 class AlbertForMaskedLM(BertForMaskedLM):
@@ -180,7 +174,7 @@ class AlbertForMaskedLM(BertForMaskedLM):
     config_class = AlbertConfig
     hf_architecture = "AlbertForMaskedLM"
     hf_key_rules = _PREFIXED + _MLM_RULES
-    hf_ignore = (r"^predictions\.decoder\.", r"^albert\.pooler\.", r"^sop_classifier\.") + _BUFFERS
+    hf_ignore = (r"^predictions\.decoder\.", r"^albert\.pooler\.", r"^sop_classifier\.") + BUFFER_KEYS
 
     def __init__(self, config: AlbertConfig):
         _require_albert(config)
@@ -194,7 +188,7 @@ class AlbertForPreTraining(BertForPreTraining):
     config_class = AlbertConfig
     hf_architecture = "AlbertForPreTraining"
     hf_key_rules = _PREFIXED + _MLM_RULES + [KeyRule("sop_classifier.classifier.", "nsp.")]
-    hf_ignore = (r"^predictions\.decoder\.",) + _BUFFERS
+    hf_ignore = (r"^predictions\.decoder\.",) + BUFFER_KEYS
 
     def __init__(self, config: AlbertConfig):
         _require_albert(config)

@@ -20,10 +20,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from minibert.core.checkpoints import KeyRule, PretrainedMixin
+from minibert.core.checkpoints import BUFFER_KEYS, KeyRule, PretrainedMixin, prefixed_rules
 from minibert.core.config import BertConfig
-from minibert.core.transformer import activation_function
-from .model import BERT_KEY_RULES, BertModel, init_bert_weights
+from minibert.core.transformer import activation_function, init_weights
+from .model import BERT_KEY_RULES, BertModel
 
 __all__ = ["MaskedLMHead", "MaskedLMOutput", "BertForMaskedLM", "PreTrainingOutput", "BertForPreTraining",
            "ClassifierOutput", "BertForSequenceClassification", "IGNORE_INDEX"]
@@ -66,17 +66,13 @@ class MaskedLMOutput:
     hidden_states: tuple[torch.Tensor, ...] | None = None
 
 
-def _prefixed(rules: list[KeyRule], prefix: str) -> list[KeyRule]:
-    return [KeyRule(prefix + r.hf, prefix + r.ours) for r in rules]
-
-
 _MLM_RULES = [
     KeyRule("cls.predictions.transform.dense.", "mlm.dense."),
     KeyRule("cls.predictions.transform.LayerNorm.", "mlm.norm."),
     KeyRule("cls.predictions.bias", "mlm.bias"),
 ]
 # The decoder is the embedding matrix itself; files may still carry copies of it (and of the bias).
-_TIED_COPIES = (r"^cls\.predictions\.decoder\.", r"position_ids$", r"token_type_ids$")
+_TIED_COPIES = (r"^cls\.predictions\.decoder\.",) + BUFFER_KEYS
 
 
 class BertForMaskedLM(PretrainedMixin, nn.Module):
@@ -84,7 +80,7 @@ class BertForMaskedLM(PretrainedMixin, nn.Module):
 
     config_class = BertConfig
     hf_architecture = "BertForMaskedLM"
-    hf_key_rules = _prefixed(BERT_KEY_RULES, "bert.") + _MLM_RULES
+    hf_key_rules = prefixed_rules(BERT_KEY_RULES, hf="bert.", ours="bert.") + _MLM_RULES
     hf_ignore = _TIED_COPIES + (r"^cls\.seq_relationship\.", r"^bert\.pooler\.")
 
     def __init__(self, config: BertConfig):
@@ -92,7 +88,7 @@ class BertForMaskedLM(PretrainedMixin, nn.Module):
         self.config = config
         self.bert = BertModel(config, add_pooler=False)
         self.mlm = MaskedLMHead(config)
-        self.mlm.apply(lambda m: init_bert_weights(m, config.initializer_range))
+        init_weights(self.mlm, std=config.initializer_range)
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, labels=None, *,
                 positions: torch.Tensor | None = None, return_logits: bool | None = None,
@@ -151,7 +147,7 @@ class BertForPreTraining(PretrainedMixin, nn.Module):
 
     config_class = BertConfig
     hf_architecture = "BertForPreTraining"
-    hf_key_rules = _prefixed(BERT_KEY_RULES, "bert.") + [KeyRule("bert.pooler.", "bert.pooler.")] + _MLM_RULES + [
+    hf_key_rules = prefixed_rules(BERT_KEY_RULES, hf="bert.", ours="bert.") + [KeyRule("bert.pooler.", "bert.pooler.")] + _MLM_RULES + [
         KeyRule("cls.seq_relationship.", "nsp.")]
     hf_ignore = _TIED_COPIES
 
@@ -161,8 +157,7 @@ class BertForPreTraining(PretrainedMixin, nn.Module):
         self.bert = BertModel(config)
         self.mlm = MaskedLMHead(config)
         self.nsp = nn.Linear(config.hidden_size, 2)
-        for module in (self.mlm, self.nsp):
-            module.apply(lambda m: init_bert_weights(m, config.initializer_range))
+        init_weights(self.mlm, self.nsp, std=config.initializer_range)
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, labels=None, next_sentence_label=None,
                 *, return_logits: bool | None = None, output_attentions: bool = False, label_smoothing: float = 0.0,
@@ -212,8 +207,8 @@ class BertForSequenceClassification(LabelNames, PretrainedMixin, nn.Module):
 
     config_class = BertConfig
     hf_architecture = "BertForSequenceClassification"
-    hf_key_rules = _prefixed(BERT_KEY_RULES, "bert.") + [KeyRule("bert.pooler.", "bert.pooler.")]
-    hf_ignore = (r"position_ids$", r"token_type_ids$")
+    hf_key_rules = prefixed_rules(BERT_KEY_RULES, hf="bert.", ours="bert.") + [KeyRule("bert.pooler.", "bert.pooler.")]
+    hf_ignore = BUFFER_KEYS
 
     def __init__(self, config: BertConfig, num_labels: int | None = None):
         super().__init__()
@@ -222,7 +217,7 @@ class BertForSequenceClassification(LabelNames, PretrainedMixin, nn.Module):
         self.bert = BertModel(config)
         self.dropout = nn.Dropout(config.extra.get("classifier_dropout") or config.hidden_dropout_prob)
         self.classifier = nn.Linear(config.hidden_size, num_labels)
-        self.classifier.apply(lambda m: init_bert_weights(m, config.initializer_range))
+        init_weights(self.classifier, std=config.initializer_range)
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, labels=None,
                 output_attentions: bool = False) -> ClassifierOutput:

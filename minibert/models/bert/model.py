@@ -16,12 +16,11 @@ import torch
 from torch import nn
 
 from minibert.core.attention import attention_bias
-from minibert.core.checkpoints import KeyRule, PretrainedMixin
+from minibert.core.checkpoints import BUFFER_KEYS, KeyRule, PretrainedMixin
 from minibert.core.config import BertConfig
-from minibert.core.transformer import Encoder
+from minibert.core.transformer import Encoder, init_weights
 
-__all__ = ["BertEmbeddings", "BertPooler", "BertOutput", "BertModel", "BERT_KEY_RULES", "init_bert_weights",
-           "check_inputs", "mean_pool"]
+__all__ = ["BertEmbeddings", "BertPooler", "BertOutput", "BertModel", "BERT_KEY_RULES", "check_inputs", "mean_pool"]
 
 
 class BertEmbeddings(nn.Module):
@@ -139,22 +138,6 @@ def check_inputs(config: BertConfig, input_ids, token_type_ids=None, attention_m
     return attention_mask
 
 
-def init_bert_weights(module: nn.Module, std: float) -> None:
-    """BERT's initialisation: N(0, 0.02) weights, zero biases, LayerNorm at identity, zero padding embedding."""
-    if isinstance(module, nn.Linear):
-        nn.init.normal_(module.weight, std=std)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.Embedding):
-        nn.init.normal_(module.weight, std=std)
-        if module.padding_idx is not None:
-            with torch.no_grad():
-                module.weight[module.padding_idx].zero_()
-    elif isinstance(module, nn.LayerNorm):
-        nn.init.ones_(module.weight)
-        nn.init.zeros_(module.bias)
-
-
 # Hugging Face key names (left) and ours (right); "{i}" is the layer number.
 BERT_KEY_RULES = [
     KeyRule("embeddings.word_embeddings.", "embeddings.token."),
@@ -170,7 +153,7 @@ BERT_KEY_RULES = [
 ]
 
 # Heads of BERT checkpoints that a bare encoder may meet and drop (a checkpoint saved from BertForPreTraining).
-_HEAD_KEYS = (r"^cls\.", r"^classifier\.", r"^qa_outputs\.", r"position_ids$", r"token_type_ids$")
+_HEAD_KEYS = (r"^cls\.", r"^classifier\.", r"^qa_outputs\.") + BUFFER_KEYS
 
 
 class BertModel(PretrainedMixin, nn.Module):
@@ -185,6 +168,7 @@ class BertModel(PretrainedMixin, nn.Module):
     hf_architecture = "BertModel"
     hf_key_rules = BERT_KEY_RULES
     hf_ignore = _HEAD_KEYS
+    hf_base_prefix = "bert."  # checkpoints saved with a head (BertForMaskedLM, ...) put the encoder under "bert."
 
     def __init__(self, config: BertConfig, add_pooler: bool = True):
         super().__init__()
@@ -197,14 +181,7 @@ class BertModel(PretrainedMixin, nn.Module):
         self.embedding_projection = nn.Linear(width, config.hidden_size) if width != config.hidden_size else None
         self.encoder = Encoder(config)
         self.pooler = BertPooler(config.hidden_size) if add_pooler else None
-        self.apply(lambda m: init_bert_weights(m, config.initializer_range))
-
-    @classmethod
-    def _hf_state_for_loading(cls, state):
-        # Checkpoints saved with a head (BertForMaskedLM, BertForPreTraining, ...) prefix the encoder with "bert.".
-        if any(k.startswith("bert.") for k in state):
-            return {k[len("bert."):] if k.startswith("bert.") else k: v for k, v in state.items()}
-        return state
+        init_weights(self, std=config.initializer_range)
 
     @property
     def num_parameters(self) -> int:

@@ -28,12 +28,12 @@ import torch
 from torch import nn
 
 from minibert.core.attention import attention_bias
-from minibert.core.checkpoints import KeyRule, PretrainedMixin
+from minibert.core.checkpoints import KeyRule, PretrainedMixin, prefixed_rules
 from minibert.core.config import BertConfig
 from minibert.core.positions import deberta_log_buckets
-from minibert.core.transformer import EncoderLayer, activation_function
-from minibert.models.bert.heads import BertForMaskedLM, MaskedLMHead, _mlm_output, _prefixed
-from minibert.models.bert.model import BertOutput, check_inputs, init_bert_weights
+from minibert.core.transformer import EncoderLayer, activation_function, init_weights
+from minibert.models.bert.heads import BertForMaskedLM, MaskedLMHead, _mlm_output
+from minibert.models.bert.model import BertOutput, check_inputs
 from .disentangled_attention import POSITION_TERMS, DisentangledSelfAttention
 
 __all__ = ["DebertaV2Config", "DebertaV2Embeddings", "DebertaV2Encoder", "DebertaV2Model", "DebertaV2ForMaskedLM",
@@ -228,6 +228,7 @@ class DebertaV2Model(PretrainedMixin, nn.Module):
     hf_key_rules = DEBERTA_KEY_RULES
     hf_ignore = (r"position_ids$", r"^embeddings\.position_embeddings\.", r"^lm_predictions\.",
                  r"^mask_predictions\.", r"^cls\.", r"^pooler\.", r"^classifier\.", r"^qa_outputs\.")
+    hf_base_prefix = "deberta."
 
     def __init__(self, config: DebertaV2Config, absolute_positions: bool | None = None):
         super().__init__()
@@ -236,13 +237,7 @@ class DebertaV2Model(PretrainedMixin, nn.Module):
         self.config = config
         self.embeddings = DebertaV2Embeddings(config, absolute_positions)
         self.encoder = DebertaV2Encoder(config)
-        self.apply(lambda m: init_bert_weights(m, config.initializer_range))
-
-    @classmethod
-    def _hf_state_for_loading(cls, state):
-        if any(k.startswith("deberta.") for k in state):  # saved with a head
-            return {k[len("deberta."):] if k.startswith("deberta.") else k: v for k, v in state.items()}
-        return state
+        init_weights(self, std=config.initializer_range)
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, output_attentions: bool = False,
                 output_hidden_states: bool = False, position_ids=None) -> BertOutput:
@@ -295,7 +290,7 @@ class DebertaV2ForMaskedLM(PretrainedMixin, nn.Module):
 
     config_class = DebertaV2Config
     hf_architecture = "DebertaV2ForMaskedLM"
-    hf_key_rules = _prefixed(DEBERTA_KEY_RULES, "deberta.") + _LM_RULES
+    hf_key_rules = prefixed_rules(DEBERTA_KEY_RULES, hf="deberta.", ours="deberta.") + _LM_RULES
     hf_ignore = (r"position_ids$", r"^mask_predictions\.", r"^cls\.", r"^lm_predictions\.lm_head\.decoder\.")
 
     def __init__(self, config: DebertaV2Config):
@@ -303,7 +298,7 @@ class DebertaV2ForMaskedLM(PretrainedMixin, nn.Module):
         self.config = config
         self.deberta = DebertaV2Model(config, absolute_positions=True)
         self.mlm = MaskedLMHead(config)
-        self.mlm.apply(lambda m: init_bert_weights(m, config.initializer_range))
+        init_weights(self.mlm, std=config.initializer_range)
 
     @property
     def uses_enhanced_mask_decoder(self) -> bool:

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Sequence
 
 import torch
 
-from minibert.core.checkpoints import KeyRule
+from minibert.core.checkpoints import KeyRule, prefixed_rules
 from minibert.core.config import BertConfig
 from minibert.models.bert.heads import BertForMaskedLM
 from minibert.models.bert.model import BertModel
@@ -107,16 +107,11 @@ class DistilBertModel(BertModel):
     hf_architecture = "DistilBertModel"
     hf_key_rules = DISTILBERT_KEY_RULES
     hf_ignore = (r"^vocab_", r"^pre_classifier\.", r"^classifier\.", r"^qa_outputs\.", r"position_ids$")
+    hf_base_prefix = "distilbert."
 
     def __init__(self, config: DistilBertConfig):
         _require_distilbert(config)
         super().__init__(config, add_pooler=False)
-
-    @classmethod
-    def _hf_state_for_loading(cls, state):
-        if any(k.startswith("distilbert.") for k in state):
-            return {k[len("distilbert."):] if k.startswith("distilbert.") else k: v for k, v in state.items()}
-        return state
 
 
 class DistilBertForMaskedLM(BertForMaskedLM):
@@ -124,7 +119,7 @@ class DistilBertForMaskedLM(BertForMaskedLM):
 
     config_class = DistilBertConfig
     hf_architecture = "DistilBertForMaskedLM"
-    hf_key_rules = [KeyRule("distilbert." + r.hf, "bert." + r.ours) for r in DISTILBERT_KEY_RULES] + [
+    hf_key_rules = prefixed_rules(DISTILBERT_KEY_RULES, hf="distilbert.", ours="bert.") + [
         KeyRule("vocab_transform.", "mlm.dense."),
         KeyRule("vocab_layer_norm.", "mlm.norm."),
         KeyRule("vocab_projector.bias", "mlm.bias"),

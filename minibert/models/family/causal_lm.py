@@ -25,8 +25,9 @@ from torch import nn
 from minibert.core.attention import causal_mask
 from minibert.core.checkpoints import PretrainedMixin
 from minibert.core.config import BertConfig
+from minibert.core.transformer import init_weights
 from minibert.models.bert.heads import IGNORE_INDEX, BertForMaskedLM, MaskedLMHead
-from minibert.models.bert.model import BertModel, _integer_tensor, init_bert_weights
+from minibert.models.bert.model import BertModel, _integer_tensor
 
 __all__ = ["CausalLM", "CausalLMOutput", "next_token_loss"]
 
@@ -66,7 +67,7 @@ class CausalLM(PretrainedMixin, nn.Module):
         self.config = config
         self.bert = BertModel(config, add_pooler=False)
         self.mlm = MaskedLMHead(config)
-        self.mlm.apply(lambda m: init_bert_weights(m, config.initializer_range))
+        init_weights(self.mlm, std=config.initializer_range)
 
     def _extra_hf_config(self) -> dict:
         return {"is_decoder": True}

@@ -145,18 +145,12 @@ class XLMModel(BertModel):
     hf_architecture = "XLMModel"
     hf_key_rules = XLM_KEY_RULES
     hf_ignore = (r"position_ids$", r"^pred_layer\.")
+    hf_base_prefix = "transformer."  # XLMWithLMHeadModel saves the encoder under "transformer."
 
     def __init__(self, config: XLMConfig):
         if not isinstance(config, XLMConfig):
             raise TypeError(f"XLMModel expects an XLMConfig, got {type(config).__name__}")
         super().__init__(config, add_pooler=False)
-
-    @classmethod
-    def _hf_state_for_loading(cls, state):
-        # XLMWithLMHeadModel saves the encoder under "transformer."
-        if any(k.startswith("transformer.") for k in state):
-            return {k[len("transformer."):]: v for k, v in state.items() if k.startswith("transformer.")}
-        return state
 
     def forward(self, input_ids, language_ids=None, position_ids=None, attention_mask=None,
                 output_attentions: bool = False, output_hidden_states: bool = False):

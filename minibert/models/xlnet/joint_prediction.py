@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from minibert.training.loop import fit
+
 __all__ = ["CITIES", "TEMPLATES", "CityCorpus", "exact_tables", "mlm_tables", "expected_log_likelihood",
            "invalid_mass", "mutual_information", "train_city_mlm", "xlnet_tables", "train_city_xlnet"]
 
@@ -135,10 +137,10 @@ def train_city_mlm(corpus: CityCorpus, steps: int = 300, seed: int = 0, batch: i
                              intermediate_size=64, max_position_embeddings=16, hidden_dropout_prob=0.0,
                              attention_probs_dropout_prob=0.0)
     model = BertForMaskedLM(config)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
-    mask_id, losses = corpus.vocab["[MASK]"], []
-    for _ in range(steps):
+    mask_id = corpus.vocab["[MASK]"]
+
+    def next_batch() -> dict[str, torch.Tensor]:
         ids, attention, start = corpus.sample(batch, generator)
         which = torch.randint(3, (batch,), generator=generator)  # 0: first word, 1: second, 2: both
         rows = torch.arange(batch)
@@ -146,11 +148,9 @@ def train_city_mlm(corpus: CityCorpus, steps: int = 300, seed: int = 0, batch: i
         masked[rows, start] = which != 1
         masked[rows, start + 1] = which != 0
         labels = torch.where(masked, ids, torch.full_like(ids, -100))
-        loss = model(ids.masked_fill(masked, mask_id), attention_mask=attention, labels=labels).loss
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
+        return {"input_ids": ids.masked_fill(masked, mask_id), "attention_mask": attention, "labels": labels}
+
+    losses = fit(model, next_batch, steps, lr)
     return model.eval(), losses
 
 
@@ -198,10 +198,9 @@ def train_city_xlnet(corpus: CityCorpus, steps: int = 300, seed: int = 0, batch:
     torch.manual_seed(seed)
     model = XLNetLMHeadModel(XLNetConfig(vocab_size=len(corpus.vocab), d_model=32, n_layer=2, n_head=2, d_inner=64,
                                          dropout=0.0, mem_len=0))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
-    losses = []
-    for _ in range(steps):
+
+    def next_batch() -> dict[str, torch.Tensor]:
         ids, attention, _ = corpus.sample(batch, generator)
         length = ids.shape[1]
         perms, mappings, labels = [], [], []
@@ -213,9 +212,8 @@ def train_city_xlnet(corpus: CityCorpus, steps: int = 300, seed: int = 0, batch:
             perms.append(to_perm_mask(query))
             mappings.append(F.one_hot(order[-num_predict:], length).float())
             labels.append(ids[row, order[-num_predict:]])
-        out = model(ids, attention, torch.stack(perms), torch.stack(mappings), labels=torch.stack(labels))
-        optimizer.zero_grad()
-        out.loss.backward()
-        optimizer.step()
-        losses.append(float(out.loss.detach()))
+        return {"input_ids": ids, "attention_mask": attention, "perm_mask": torch.stack(perms),
+                "target_mapping": torch.stack(mappings), "labels": torch.stack(labels)}
+
+    losses = fit(model, next_batch, steps, lr)
     return model.eval(), losses

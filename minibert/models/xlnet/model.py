@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from minibert.core.checkpoints import KeyRule, PretrainedMixin, write_checkpoint
+from minibert.core.transformer import init_layer
 from minibert.models.bert.model import _integer_tensor
 from .config import XLNetConfig
 from .two_stream_attention import XLNetAttention, XLNetLayer, two_stream_masks
@@ -161,12 +162,10 @@ class XLNetLMHeadModel(PretrainedMixin, nn.Module):
         self.apply(self._init)
 
     def _init(self, module: nn.Module) -> None:
+        """BERT's :func:`~minibert.core.transformer.init_layer`, plus XLNet's own parameters, in one pass."""
         std = self.config.initializer_range
-        if isinstance(module, (nn.Linear, nn.Embedding)):
-            nn.init.normal_(module.weight, std=std)
-            if getattr(module, "bias", None) is not None:
-                nn.init.zeros_(module.bias)
-        elif isinstance(module, XLNetAttention):
+        init_layer(module, std)
+        if isinstance(module, XLNetAttention):
             for p in (module.content_bias, module.position_bias, module.segment_bias, module.segment_embedding):
                 nn.init.normal_(p, std=std)
         elif isinstance(module, XLNetModel):
