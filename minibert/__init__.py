@@ -11,11 +11,11 @@ chapter                   where its code lives
 01 attention              ``minibert.core.attention``, ``minibert.reference`` (NumPy)
 02 positions              ``minibert.core.positions``, ``minibert.core.relative_attention``,
                           ``minibert.models.transformer_xl``, ``minibert.reference.positions``
-03 transformer and BERT   ``minibert.core`` (``transformer``, ``config``, ``checkpoints``, ``parameter_count``),
-                          ``minibert.models.bert``
+03 transformer and BERT   ``minibert.core`` (``transformer``, ``config``, ``outputs``, ``checkpoints``,
+                          ``parameter_count``), ``minibert.models.bert``
 04 tokenizers             ``minibert.tokenizers``, ``minibert.reference.tokenizer_trainers``, ``minibert.corpus``
 05 masked LM              ``minibert.masking`` (the masked-LM dataset: ``minibert.masking.dataset``)
-06 pre-training           ``minibert.training`` (``trainer``, ``schedules``, ``pretrain``)
+06 pre-training           ``minibert.training`` (``trainer``, ``loop``, ``schedules``, ``pretrain``)
 07 fine-tuning            ``minibert.training.finetuning``, ``minibert.training.tasks``
 08 RoBERTa                ``minibert.models.roberta``, ``minibert.training.recipes``
 09 ALBERT                 ``minibert.models.albert``

@@ -259,6 +259,13 @@ class PretrainedMixin:
     hf_base_prefix = ""
 
     @classmethod
+    def check_config(cls, config) -> None:
+        """Refuse a config of another family: a model is built from its ``config_class`` (or a subclass of it)."""
+        if not isinstance(config, cls.config_class):
+            raise TypeError(f"{cls.__name__} is built from its own config class, {cls.config_class.__name__}; "
+                            f"got {type(config).__name__}")
+
+    @classmethod
     def _hf_state_for_loading(cls, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         prefix = cls.hf_base_prefix
         if prefix and any(key.startswith(prefix) for key in state):

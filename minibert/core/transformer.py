@@ -105,9 +105,13 @@ class EncoderLayer(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``attention_inputs`` go to the attention module as they are (a memory, relative embeddings, ...)."""
         attended, weights = self.attention(x, mask, need_weights, **attention_inputs)
+        return self.after_attention(x, attended), weights
+
+    def after_attention(self, x: torch.Tensor, attended: torch.Tensor) -> torch.Tensor:
+        """The rest of the layer once attention has run: dropout, residual add and LayerNorm, then the same around
+        the FFN. A layer whose attention returns several streams (XLNet's) finishes each one with this."""
         x = self.attention_norm(x + self.dropout(attended))
-        x = self.ffn_norm(x + self.dropout(self.ffn(x)))
-        return x, weights
+        return self.ffn_norm(x + self.dropout(self.ffn(x)))
 
 
 SHARING_MODES = ("none", "attention", "ffn", "all")

@@ -35,6 +35,7 @@ from torch import nn
 
 from minibert.core.checkpoints import BUFFER_KEYS, KeyRule, PretrainedMixin, prefixed_rules
 from minibert.core.config import BertConfig
+from minibert.core.outputs import ModelOutput
 from minibert.core.transformer import activation_function, init_weights
 from .bert.heads import IGNORE_INDEX, BertForMaskedLM, MaskedLMHead, _check_labels
 from .bert.model import BERT_KEY_RULES, BertModel
@@ -94,13 +95,9 @@ class ReplacedTokenHead(nn.Module):
         return self.prediction(self.activation(self.dense(hidden))).squeeze(-1)
 
 
-@dataclass
-class DiscriminatorOutput:
+@dataclass(kw_only=True)
+class DiscriminatorOutput(ModelOutput):
     """``logits`` ``(batch, T)``: > 0 means "replaced"; ``loss``: mean binary cross-entropy over real tokens."""
-
-    loss: torch.Tensor | None
-    logits: torch.Tensor
-    attentions: tuple[torch.Tensor, ...] | None = None
 
 
 class ElectraDiscriminator(PretrainedMixin, nn.Module):
@@ -132,7 +129,7 @@ class ElectraDiscriminator(PretrainedMixin, nn.Module):
                 raise ValueError("replaced-token labels must be 0 (original) or 1 (replaced)")
             real = attention_mask.bool() if attention_mask is not None else torch.ones_like(labels, dtype=torch.bool)
             loss = F.binary_cross_entropy_with_logits(logits[real], labels[real].to(logits.dtype))
-        return DiscriminatorOutput(loss, logits, out.attentions)
+        return DiscriminatorOutput(loss=loss, logits=logits, attentions=out.attentions)
 
 
 class ElectraGenerator(BertForMaskedLM):
@@ -162,12 +159,11 @@ def sample_replacements(logits: torch.Tensor, generator: torch.Generator | None 
     return torch.multinomial((logits.float() / temperature).softmax(-1), 1, generator=generator).squeeze(-1)
 
 
-@dataclass
-class ElectraOutput:
+@dataclass(kw_only=True)
+class ElectraOutput(ModelOutput):
     """``loss = mlm_loss + rtd_weight * rtd_loss``. ``corrupted_ids``: the discriminator's input; ``replaced``: where it
     differs from the original (the RTD labels); ``generator_logits``: ``(n_masked, vocab)`` in row-major order."""
 
-    loss: torch.Tensor
     mlm_loss: torch.Tensor
     rtd_loss: torch.Tensor
     corrupted_ids: torch.Tensor
@@ -221,7 +217,8 @@ class Electra(nn.Module):
         # 3. the discriminator labels every real token
         disc = self.discriminator(corrupted, token_type_ids, attention_mask, labels=replaced.long())
         loss = mlm_loss + self.rtd_weight * disc.loss
-        return ElectraOutput(loss, mlm_loss, disc.loss, corrupted, replaced, scores, disc.logits)
+        return ElectraOutput(loss=loss, mlm_loss=mlm_loss, rtd_loss=disc.loss, corrupted_ids=corrupted,
+                             replaced=replaced, generator_logits=scores, discriminator_logits=disc.logits)
 
 
 def _auc(scores: torch.Tensor, positive: torch.Tensor) -> float:

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from minibert.core.config import BertConfig
+from minibert.core.outputs import ModelOutput
 from minibert.core.transformer import activation_function, init_weights
 from .bert.heads import IGNORE_INDEX, BertForMaskedLM, _check_labels
 
@@ -94,12 +95,11 @@ class SpanBoundaryHead(nn.Module):
         return F.linear(self.represent(hidden, targets), embedding_weight, self.bias)
 
 
-@dataclass
-class SpanBertOutput:
+@dataclass(kw_only=True)
+class SpanBertOutput(ModelOutput):
     """``loss = mlm_loss + sbo_loss`` (each a mean over its predictions); ``sbo_logits`` ``(n, vocab)`` for the
     span tokens in the order of ``targets`` (rows of :func:`span_targets`)."""
 
-    loss: torch.Tensor | None
     mlm_loss: torch.Tensor | None
     sbo_loss: torch.Tensor | None
     mlm_logits: torch.Tensor | None
@@ -138,7 +138,8 @@ class SpanBertForPreTraining(BertForMaskedLM):
             mlm_loss = F.cross_entropy(mlm_logits, labels[selected])
             sbo_loss = F.cross_entropy(sbo_logits, span_labels)
             loss = mlm_loss + sbo_loss
-        return SpanBertOutput(loss, mlm_loss, sbo_loss, mlm_logits, sbo_logits, targets)
+        return SpanBertOutput(loss=loss, mlm_loss=mlm_loss, sbo_loss=sbo_loss, mlm_logits=mlm_logits,
+                              sbo_logits=sbo_logits, targets=targets)
 
 
 def span_masked_batch(blocks, masker, tokenizer, generator: torch.Generator, length: int | None = None) -> dict:

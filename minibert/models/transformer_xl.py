@@ -33,10 +33,11 @@ import torch
 from torch import nn
 
 from minibert.core.attention import MultiHeadSelfAttention
+from minibert.core.outputs import ModelOutput
 from minibert.core.positions import sinusoidal_encoding
 from minibert.core.transformer import EncoderLayer
 
-__all__ = ["relative_position_table", "relative_shift", "memory_causal_mask", "segment_mask",
+__all__ = ["relative_position_table", "relative_shift", "remember", "memory_causal_mask", "segment_mask",
            "RelativeMultiHeadAttention", "TransformerXLLayer", "TransformerXL", "TransformerXLOutput"]
 
 
@@ -62,6 +63,16 @@ def relative_shift(scores: torch.Tensor, key_length: int) -> torch.Tensor:
                          f"{key_length + 1} (build it with relative_position_table)")
     shifted = scores.reshape(*lead, width, query_length)[..., 1:, :].reshape(*lead, query_length, width - 1)
     return shifted[..., :key_length]
+
+
+def remember(previous: torch.Tensor | None, states: torch.Tensor, keep: int | None) -> torch.Tensor:
+    r"""The memory update of segment recurrence, :math:`\mathrm{SG}([\text{previous} \circ \text{states}])`: a
+    layer's input appended to its memory, the last ``keep`` positions kept (all when ``keep`` is 0 or None), no
+    gradient into the past. Transformer-XL and XLNet both call it."""
+    kept = states if previous is None else torch.cat([previous.to(states.dtype), states], dim=1)
+    if keep:
+        kept = kept[:, -keep:]
+    return kept.detach()
 
 
 def memory_causal_mask(query_length: int, memory_length: int = 0, device=None) -> torch.Tensor:
@@ -139,13 +150,12 @@ class TransformerXLLayer(EncoderLayer):
                          layer_norm_eps, attention=RelativeMultiHeadAttention(hidden_size, num_heads, attention_dropout))
 
 
-@dataclass
-class TransformerXLOutput:
+@dataclass(kw_only=True)
+class TransformerXLOutput(ModelOutput):
     """``memory``: one ``(B, <= memory_length, H)`` tensor per layer, detached, to pass with the next segment."""
 
     last_hidden_state: torch.Tensor
     memory: list[torch.Tensor]
-    attentions: tuple[torch.Tensor, ...] | None = None
 
 
 class TransformerXL(nn.Module):
@@ -180,8 +190,8 @@ class TransformerXL(nn.Module):
         for index, layer in enumerate(self.layers):
             layer_memory = None if memory is None else memory[index]
             if self.memory_length:
-                kept = x if layer_memory is None else torch.cat([layer_memory, x], dim=1)
-                new_memory.append(kept[:, -self.memory_length:].detach())  # SG(.): no gradient into the past
+                new_memory.append(remember(layer_memory, x, self.memory_length))
             x, weights = layer(x, mask, output_attentions, memory=layer_memory)
             attentions.append(weights)
-        return TransformerXLOutput(x, new_memory, tuple(attentions) if output_attentions else None)
+        return TransformerXLOutput(last_hidden_state=x, memory=new_memory,
+                                   attentions=tuple(attentions) if output_attentions else None)

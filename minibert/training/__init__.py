@@ -3,6 +3,8 @@
 - :mod:`.trainer` (06): :class:`~minibert.training.trainer.Trainer` and
   :class:`~minibert.training.trainer.TrainingConfig` (AdamW, warm-up, accumulation, clipping, checkpoints),
   ``evaluate_mlm`` and the unigram baseline, exported here;
+- :mod:`.loop` (06-12): ``apply_gradients``, the end of every optimiser step, and ``fit``, the short loop of the
+  fine-tuning tasks and the chapters' experiments;
 - :mod:`.schedules` (06): warm-up then linear, cosine or constant decay;
 - :mod:`.pretrain` (06): the pre-training command line, ``python -m minibert.training.pretrain``, and the helpers the
   chapter uses (``load_tokenizer``, ``build_datasets``, ``build_model``);

@@ -24,6 +24,7 @@ from torch import nn
 
 from minibert.core.checkpoints import KeyRule, PretrainedMixin
 from minibert.core.config import BertConfig
+from minibert.core.outputs import ModelOutput
 from minibert.core.transformer import init_weights
 from minibert.models.bert.heads import IGNORE_INDEX, ClassifierOutput, LabelNames, resolve_num_labels
 from minibert.models.bert.model import BERT_KEY_RULES, BertModel
@@ -66,15 +67,16 @@ class BertForTokenClassification(LabelNames, PretrainedMixin, nn.Module):
             if bad.numel():
                 raise ValueError(f"labels must be in [0, {self.num_labels}) or -100, got {int(bad[0])}")
             loss = F.cross_entropy(logits.reshape(-1, self.num_labels), labels.reshape(-1), ignore_index=IGNORE_INDEX)
-        return ClassifierOutput(loss, logits, out.attentions)
+        return ClassifierOutput(loss=loss, logits=logits, attentions=out.attentions)
 
 
-@dataclass
-class QuestionAnsweringOutput:
-    loss: torch.Tensor | None
+@dataclass(kw_only=True)
+class QuestionAnsweringOutput(ModelOutput):
+    """``start_logits`` and ``end_logits`` ``(batch, T)``: every token's score as the answer's first and last token;
+    ``loss`` when the answer's positions were given."""
+
     start_logits: torch.Tensor
     end_logits: torch.Tensor
-    attentions: tuple[torch.Tensor, ...] | None = None
 
 
 class BertForQuestionAnswering(PretrainedMixin, nn.Module):
@@ -109,7 +111,8 @@ class BertForQuestionAnswering(PretrainedMixin, nn.Module):
                 raise ValueError(f"need one start and one end position per sequence ({input_ids.shape[0]})")
             loss = (F.cross_entropy(start_logits, start, ignore_index=length)
                     + F.cross_entropy(end_logits, end, ignore_index=length)) / 2
-        return QuestionAnsweringOutput(loss, start_logits, end_logits, out.attentions)
+        return QuestionAnsweringOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
+                                       attentions=out.attentions)
 
 
 def best_span(start_logits: torch.Tensor, end_logits: torch.Tensor, allowed: torch.Tensor | None = None,

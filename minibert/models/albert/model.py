@@ -149,11 +149,6 @@ _MLM_RULES = [
 ]
 
 
-def _require_albert(config) -> None:
-    if not isinstance(config, AlbertConfig):
-        raise TypeError(f"expected an AlbertConfig, got {type(config).__name__}")
-
-
 class AlbertModel(BertModel):
     """The ALBERT encoder: factorised embeddings, shared layers, pooler; ``transformers.AlbertModel``."""
 
@@ -162,10 +157,6 @@ class AlbertModel(BertModel):
     hf_key_rules = ALBERT_KEY_RULES
     hf_ignore = (r"^predictions\.", r"^sop_classifier\.", r"^classifier\.", r"^qa_outputs\.") + BUFFER_KEYS
     hf_base_prefix = "albert."
-
-    def __init__(self, config: AlbertConfig, add_pooler: bool = True):
-        _require_albert(config)
-        super().__init__(config, add_pooler)
 
 
 class AlbertForMaskedLM(BertForMaskedLM):
@@ -177,7 +168,7 @@ class AlbertForMaskedLM(BertForMaskedLM):
     hf_ignore = (r"^predictions\.decoder\.", r"^albert\.pooler\.", r"^sop_classifier\.") + BUFFER_KEYS
 
     def __init__(self, config: AlbertConfig):
-        _require_albert(config)
+        self.check_config(config)
         super().__init__(config)
 
 
@@ -191,7 +182,7 @@ class AlbertForPreTraining(BertForPreTraining):
     hf_ignore = (r"^predictions\.decoder\.",) + BUFFER_KEYS
 
     def __init__(self, config: AlbertConfig):
-        _require_albert(config)
+        self.check_config(config)
         super().__init__(config)
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, labels=None, sentence_order_label=None,

@@ -22,6 +22,7 @@ from torch import nn
 
 from minibert.core.checkpoints import BUFFER_KEYS, KeyRule, PretrainedMixin, prefixed_rules
 from minibert.core.config import BertConfig
+from minibert.core.outputs import ModelOutput
 from minibert.core.transformer import activation_function, init_weights
 from .model import BERT_KEY_RULES, BertModel
 
@@ -56,14 +57,9 @@ def _check_labels(labels: torch.Tensor, input_ids: torch.Tensor, vocab_size: int
         raise ValueError(f"labels must be token ids in [0, {vocab_size}) or {IGNORE_INDEX}")
 
 
-@dataclass
-class MaskedLMOutput:
+@dataclass(kw_only=True)
+class MaskedLMOutput(ModelOutput):
     """``loss`` when labels were given; ``logits`` ``(batch, T, vocab)`` (None in a training step unless asked)."""
-
-    loss: torch.Tensor | None
-    logits: torch.Tensor | None
-    attentions: tuple[torch.Tensor, ...] | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
 
 
 _MLM_RULES = [
@@ -119,7 +115,7 @@ def _mlm_output(head, bert, out, input_ids, labels, return_logits, label_smoothi
         if not isinstance(positions, torch.Tensor) or positions.dtype != torch.bool or positions.shape != input_ids.shape:
             raise ValueError(f"positions must be a boolean tensor shaped like input_ids {tuple(input_ids.shape)}")
         logits = head(out.last_hidden_state[positions], weight)
-        return MaskedLMOutput(None, logits, out.attentions, out.hidden_states)
+        return MaskedLMOutput(logits=logits, attentions=out.attentions, hidden_states=out.hidden_states)
     if labels is not None:
         _check_labels(labels, input_ids, bert.config.vocab_size)
         selected = labels != IGNORE_INDEX
@@ -129,17 +125,17 @@ def _mlm_output(head, bert, out, input_ids, labels, return_logits, label_smoothi
         loss = F.cross_entropy(scores, labels[selected], label_smoothing=label_smoothing)
     if labels is None or return_logits:
         logits = head(out.last_hidden_state, weight)
-    return MaskedLMOutput(loss, logits, out.attentions, out.hidden_states)
+    return MaskedLMOutput(loss=loss, logits=logits, attentions=out.attentions, hidden_states=out.hidden_states)
 
 
-@dataclass
-class PreTrainingOutput:
-    loss: torch.Tensor | None
+@dataclass(kw_only=True)
+class PreTrainingOutput(ModelOutput):
+    """``loss = mlm_loss + nsp_loss`` (each when its labels were given); ``logits`` are the masked LM's,
+    ``nsp_logits`` ``(batch, 2)`` the next-sentence head's."""
+
     mlm_loss: torch.Tensor | None
     nsp_loss: torch.Tensor | None
-    logits: torch.Tensor | None
     nsp_logits: torch.Tensor
-    attentions: tuple[torch.Tensor, ...] | None = None
 
 
 class BertForPreTraining(PretrainedMixin, nn.Module):
@@ -171,15 +167,13 @@ class BertForPreTraining(PretrainedMixin, nn.Module):
         if next_sentence_label is not None:
             nsp_loss = F.cross_entropy(nsp_logits, next_sentence_label.view(-1))
         losses = [x for x in (mlm.loss, nsp_loss) if x is not None]
-        return PreTrainingOutput(sum(losses) if losses else None, mlm.loss, nsp_loss, mlm.logits, nsp_logits,
-                                 out.attentions)
+        return PreTrainingOutput(loss=sum(losses) if losses else None, mlm_loss=mlm.loss, nsp_loss=nsp_loss,
+                                 logits=mlm.logits, nsp_logits=nsp_logits, attentions=out.attentions)
 
 
-@dataclass
-class ClassifierOutput:
-    loss: torch.Tensor | None
-    logits: torch.Tensor
-    attentions: tuple[torch.Tensor, ...] | None = None
+@dataclass(kw_only=True)
+class ClassifierOutput(ModelOutput):
+    """A sequence classifier's ``logits`` ``(batch, num_labels)``, and its ``loss`` when labels were given."""
 
 
 def resolve_num_labels(config: BertConfig, num_labels: int | None) -> int:
@@ -229,4 +223,4 @@ class BertForSequenceClassification(LabelNames, PretrainedMixin, nn.Module):
                 loss = F.mse_loss(logits.squeeze(-1), labels.to(logits.dtype))
             else:
                 loss = F.cross_entropy(logits, labels.view(-1))
-        return ClassifierOutput(loss, logits, out.attentions)
+        return ClassifierOutput(loss=loss, logits=logits, attentions=out.attentions)

@@ -18,6 +18,7 @@ from torch import nn
 from minibert.core.attention import attention_bias
 from minibert.core.checkpoints import BUFFER_KEYS, KeyRule, PretrainedMixin
 from minibert.core.config import BertConfig
+from minibert.core.outputs import ModelOutput
 from minibert.core.transformer import Encoder, init_weights
 
 __all__ = ["BertEmbeddings", "BertPooler", "BertOutput", "BertModel", "BERT_KEY_RULES", "check_inputs", "mean_pool"]
@@ -67,15 +68,14 @@ class BertPooler(nn.Module):
         return torch.tanh(self.dense(hidden[:, 0]))
 
 
-@dataclass
-class BertOutput:
-    """What an encoder returns. ``attentions``: one ``(batch, heads, T, T)`` tensor per layer (the shape bertviz
-    takes); ``hidden_states``: the embeddings then every layer's output, each ``(batch, T, H)``."""
+@dataclass(kw_only=True)
+class BertOutput(ModelOutput):
+    """What an encoder returns: ``last_hidden_state`` ``(batch, T, H)`` and, with a pooler, ``pooler_output``
+    ``(batch, H)``; ``attentions`` and ``hidden_states`` as in every :class:`~minibert.core.outputs.ModelOutput`
+    (an encoder has no ``loss`` or ``logits``: they stay ``None``)."""
 
     last_hidden_state: torch.Tensor
     pooler_output: torch.Tensor | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
 
 
 def _integer_tensor(name: str, value, shape: tuple[int, ...] | None = None) -> torch.Tensor:
@@ -172,8 +172,7 @@ class BertModel(PretrainedMixin, nn.Module):
 
     def __init__(self, config: BertConfig, add_pooler: bool = True):
         super().__init__()
-        if not isinstance(config, BertConfig):
-            raise TypeError(f"BertModel expects a BertConfig, got {type(config).__name__}")
+        self.check_config(config)
         self.config = config
         self.embeddings = BertEmbeddings(config)
         # Factorised embeddings (ALBERT, ELECTRA): V x E tables, then one E x H projection into the encoder.

@@ -232,8 +232,7 @@ class DebertaV2Model(PretrainedMixin, nn.Module):
 
     def __init__(self, config: DebertaV2Config, absolute_positions: bool | None = None):
         super().__init__()
-        if not isinstance(config, DebertaV2Config):
-            raise TypeError(f"DebertaV2Model expects a DebertaV2Config, got {type(config).__name__}")
+        self.check_config(config)
         self.config = config
         self.embeddings = DebertaV2Embeddings(config, absolute_positions)
         self.encoder = DebertaV2Encoder(config)

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from minibert.core.outputs import ModelOutput
 from minibert.models.bert.heads import IGNORE_INDEX
 
 __all__ = ["soften", "DistillationTerms", "distillation_loss", "Distiller", "SANH_RECIPE"]
@@ -52,15 +53,14 @@ def soften(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     return (logits / _check_temperature(temperature)).softmax(-1)
 
 
-@dataclass
-class DistillationTerms:
-    """The total ``loss`` and each term before weighting (``None`` for a term whose weight is 0)."""
+@dataclass(kw_only=True)
+class DistillationTerms(ModelOutput):
+    """The total ``loss``, each term before weighting (``None`` for a term whose weight is 0) and, as ``logits``,
+    the student's logits at the scored positions."""
 
-    loss: torch.Tensor
     ce: torch.Tensor | None = None
     mlm: torch.Tensor | None = None
     cos: torch.Tensor | None = None
-    logits: torch.Tensor | None = None  # the student's logits at the scored positions
 
     def as_dict(self) -> dict[str, float]:
         return {name: float(value.detach()) for name, value in

@@ -95,11 +95,6 @@ DISTILBERT_KEY_RULES = [
 ]
 
 
-def _require_distilbert(config) -> None:
-    if not isinstance(config, DistilBertConfig):
-        raise TypeError(f"expected a DistilBertConfig, got {type(config).__name__}")
-
-
 class DistilBertModel(BertModel):
     """The DistilBERT encoder (no segments, no pooler): ``transformers.DistilBertModel``."""
 
@@ -110,7 +105,6 @@ class DistilBertModel(BertModel):
     hf_base_prefix = "distilbert."
 
     def __init__(self, config: DistilBertConfig):
-        _require_distilbert(config)
         super().__init__(config, add_pooler=False)
 
 
@@ -127,7 +121,7 @@ class DistilBertForMaskedLM(BertForMaskedLM):
     hf_ignore = (r"^vocab_projector\.weight$", r"position_ids$")
 
     def __init__(self, config: DistilBertConfig):
-        _require_distilbert(config)
+        self.check_config(config)
         super().__init__(config)
 
 

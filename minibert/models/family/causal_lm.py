@@ -25,6 +25,7 @@ from torch import nn
 from minibert.core.attention import causal_mask
 from minibert.core.checkpoints import PretrainedMixin
 from minibert.core.config import BertConfig
+from minibert.core.outputs import ModelOutput
 from minibert.core.transformer import init_weights
 from minibert.models.bert.heads import IGNORE_INDEX, BertForMaskedLM, MaskedLMHead
 from minibert.models.bert.model import BertModel, _integer_tensor
@@ -32,13 +33,9 @@ from minibert.models.bert.model import BertModel, _integer_tensor
 __all__ = ["CausalLM", "CausalLMOutput", "next_token_loss"]
 
 
-@dataclass
-class CausalLMOutput:
+@dataclass(kw_only=True)
+class CausalLMOutput(ModelOutput):
     """``logits[:, t]`` scores the token at ``t + 1``; ``loss`` is the mean next-token cross-entropy (with labels)."""
-
-    loss: torch.Tensor | None
-    logits: torch.Tensor
-    attentions: tuple[torch.Tensor, ...] | None = None
 
 
 def next_token_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -91,7 +88,7 @@ class CausalLM(PretrainedMixin, nn.Module):
             if not isinstance(labels, torch.Tensor) or labels.shape != input_ids.shape:
                 raise ValueError(f"labels must be shaped like input_ids {tuple(input_ids.shape)} (the model shifts them)")
             loss = next_token_loss(logits, labels)
-        return CausalLMOutput(loss, logits, out.attentions)
+        return CausalLMOutput(loss=loss, logits=logits, attentions=out.attentions)
 
     @torch.no_grad()
     def generate(self, prompt: torch.Tensor, max_new_tokens: int, do_sample: bool = False, temperature: float = 1.0,

@@ -148,8 +148,6 @@ class XLMModel(BertModel):
     hf_base_prefix = "transformer."  # XLMWithLMHeadModel saves the encoder under "transformer."
 
     def __init__(self, config: XLMConfig):
-        if not isinstance(config, XLMConfig):
-            raise TypeError(f"XLMModel expects an XLMConfig, got {type(config).__name__}")
         super().__init__(config, add_pooler=False)
 
     def forward(self, input_ids, language_ids=None, position_ids=None, attention_mask=None,

@@ -20,6 +20,7 @@ lets it attend evenly to every key, its own token included (:meth:`XLNetAttentio
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,24 +29,23 @@ import torch.nn.functional as F
 from torch import nn
 
 from minibert.core.checkpoints import KeyRule, PretrainedMixin, write_checkpoint
+from minibert.core.outputs import ModelOutput
 from minibert.core.transformer import init_layer
 from minibert.models.bert.model import _integer_tensor
+from minibert.models.transformer_xl import remember
 from .config import XLNetConfig
 from .two_stream_attention import XLNetAttention, XLNetLayer, two_stream_masks
 
 __all__ = ["XLNetModel", "XLNetLMHeadModel", "XLNetOutput", "XLNET_KEY_RULES"]
 
-@dataclass
-class XLNetOutput:
+@dataclass(kw_only=True)
+class XLNetOutput(ModelOutput):
     """``last_hidden_state``: the query stream ``(B, P, H)`` when there are targets, else the content stream
     ``(B, T, H)``; ``memory``: per layer the states to pass with the next segment; ``attentions``: per layer
     ``(content, query)`` weights, each ``(B, heads, T, M + T)`` (query: rows at the targets' positions)."""
 
     last_hidden_state: torch.Tensor
     memory: list[torch.Tensor]
-    attentions: tuple | None = None
-    logits: torch.Tensor | None = None
-    loss: torch.Tensor | None = None
 
 
 class XLNetModel(nn.Module):
@@ -106,19 +106,13 @@ class XLNetModel(nn.Module):
         g = None if targets is None else self.dropout(self.mask_emb.expand(batch, targets.shape[1], -1))
         new_memory, attentions = [], []
         for index, layer in enumerate(self.layers):
-            new_memory.append(self._remember(h, None if memory is None else memory[index]))
+            new_memory.append(remember(None if memory is None else memory[index], h, self.config.mem_len))
             h, g, weights = layer(h, g, content_mask, query_mask, None if memory is None else memory[index],
                                   different, targets, output_attentions)
             attentions.append(weights)
         out = self.dropout(h if g is None else g)
-        return XLNetOutput(out, new_memory, tuple(attentions) if output_attentions else None)
-
-    def _remember(self, h: torch.Tensor, previous: torch.Tensor | None) -> torch.Tensor:
-        """The content-stream input of a layer, appended to its memory; the last ``mem_len`` kept, no gradient."""
-        kept = h if previous is None else torch.cat([previous.to(h.dtype), h], dim=1)
-        if self.config.mem_len:
-            kept = kept[:, -self.config.mem_len:]
-        return kept.detach()
+        return XLNetOutput(last_hidden_state=out, memory=new_memory,
+                           attentions=tuple(attentions) if output_attentions else None)
 
 
 # transformers' names (left) and ours; q, k, v, o, r are stored differently and converted below
@@ -154,8 +148,7 @@ class XLNetLMHeadModel(PretrainedMixin, nn.Module):
 
     def __init__(self, config: XLNetConfig):
         super().__init__()
-        if not isinstance(config, XLNetConfig):
-            raise TypeError(f"XLNetLMHeadModel expects an XLNetConfig, got {type(config).__name__}")
+        self.check_config(config)
         self.config = config
         self.transformer = XLNetModel(config)
         self.lm_bias = nn.Parameter(torch.zeros(config.vocab_size))
@@ -199,9 +192,10 @@ class XLNetLMHeadModel(PretrainedMixin, nn.Module):
                 memory=None, labels=None, output_attentions: bool = False) -> XLNetOutput:
         out = self.transformer(input_ids, attention_mask, perm_mask, target_mapping, token_type_ids, memory,
                                output_attentions)
-        out.logits = F.linear(out.last_hidden_state, self.transformer.word_embedding.weight, self.lm_bias)
+        logits = F.linear(out.last_hidden_state, self.transformer.word_embedding.weight, self.lm_bias)
+        loss = None
         if labels is not None:
-            if not isinstance(labels, torch.Tensor) or labels.shape != out.logits.shape[:2]:
-                raise ValueError(f"labels must be shaped like the predictions {tuple(out.logits.shape[:2])}")
-            out.loss = F.cross_entropy(out.logits.reshape(-1, out.logits.shape[-1]), labels.reshape(-1))
-        return out
+            if not isinstance(labels, torch.Tensor) or labels.shape != logits.shape[:2]:
+                raise ValueError(f"labels must be shaped like the predictions {tuple(logits.shape[:2])}")
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
+        return dataclasses.replace(out, loss=loss, logits=logits)

@@ -92,15 +92,11 @@ class XLNetLayer(EncoderLayer):
                          config.dropout, config.layer_norm_eps,
                          attention=XLNetAttention(config.d_model, config.n_head, config.dropout))
 
-    def block(self, x: torch.Tensor, attended: torch.Tensor) -> torch.Tensor:
-        x = self.attention_norm(x + self.dropout(attended))
-        return self.ffn_norm(x + self.dropout(self.ffn(x)))
-
     def forward(self, h, g, content_mask, query_mask, memory=None, different_segment=None, targets=None,
                 need_weights: bool = False):
         h_att, g_att, weights = self.attention.two_streams(h, g, content_mask, query_mask, memory, different_segment,
                                                             targets, need_weights)
-        return self.block(h, h_att), (None if g is None else self.block(g, g_att)), weights
+        return self.after_attention(h, h_att), (None if g is None else self.after_attention(g, g_att)), weights
 
 
 def two_stream_masks(perm_mask, attention_mask, batch: int, length: int, memory_length: int, device=None):
