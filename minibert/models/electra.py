@@ -57,9 +57,7 @@ class ElectraConfig(BertConfig):
     @classmethod
     def tiny(cls, **overrides: Any) -> "ElectraConfig":
         """A 2-layer, 64-wide discriminator with 32-wide embeddings, for tests and notebooks."""
-        sizes = dict(vocab_size=1000, embedding_size=32, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
-                     intermediate_size=256, max_position_embeddings=128)
-        return cls(**{**sizes, **overrides})
+        return super().tiny(**{"embedding_size": 32, **overrides})
 
     def generator_config(self, fraction: float = 0.25) -> "ElectraConfig":
         """The generator's config: ``fraction`` of the width, heads and feed-forward, the same depth, and the

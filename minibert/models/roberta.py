@@ -51,9 +51,8 @@ class RobertaConfig(BertConfig):
 
     @classmethod
     def tiny(cls, **overrides: Any) -> "RobertaConfig":
-        sizes = dict(vocab_size=1000, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
-                     intermediate_size=256, max_position_embeddings=130)
-        return cls(**{**sizes, **overrides})
+        """BERT's tiny sizes, with two more position rows: RoBERTa counts positions past the padding index."""
+        return super().tiny(**{"max_position_embeddings": 130, **overrides})
 
 
 _ROBERTA_ENCODER = prefixed_rules(BERT_KEY_RULES, hf="roberta.", ours="bert.")

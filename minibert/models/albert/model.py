@@ -83,9 +83,8 @@ class AlbertConfig(BertConfig):
 
     @classmethod
     def tiny(cls, **overrides: Any) -> "AlbertConfig":
-        sizes = dict(vocab_size=1000, embedding_size=16, hidden_size=64, num_hidden_layers=4, num_attention_heads=4,
-                     intermediate_size=256, max_position_embeddings=128)
-        return cls(**{**sizes, **overrides})
+        """BERT's tiny sizes with 16-wide factorised embeddings and 4 (shared) layers."""
+        return super().tiny(**{"embedding_size": 16, "num_hidden_layers": 4, **overrides})
 
     # -- transformers' config.json: sharing is written as layer groups ------------------------------------------
     @classmethod
