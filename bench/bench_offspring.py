@@ -26,9 +26,9 @@ from bench_bert import interleaved  # noqa: E402
 def pairs():
     import transformers
 
-    from minibert.albert import AlbertConfig, AlbertModel
-    from minibert.distilbert import DistilBertConfig, DistilBertModel
-    from minibert.roberta import RobertaConfig, RobertaModel
+    from minibert.models.albert.model import AlbertConfig, AlbertModel
+    from minibert.models.distilbert.model import DistilBertConfig, DistilBertModel
+    from minibert.models.roberta import RobertaConfig, RobertaModel
 
     sizes = dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024)
     yield "RoBERTa", RobertaModel(RobertaConfig(**sizes)), transformers.RobertaModel

@@ -2,7 +2,7 @@
 
     RAYON_NUM_THREADS=1 python bench/bench_tokenizers.py [--repeats 5] [--only bpe,byte,naive,encode]
 
-1. BPE training on about 1 MB of real English text, vocab 8000: minibert.train_bpe vs tokenizers' BpeTrainer
+1. BPE training on about 1 MB of real English text, vocab 8000: minibert.tokenizers.train_bpe vs tokenizers' BpeTrainer
    (WhitespaceSplit pre-tokenizer, min_frequency 2; the merges are checked to be identical). Target: <= 3x.
 2. Byte-level BPE at vocab 512 on the same text: ByteLevelBPETokenizer.train vs tokenizers (target <= 1 s), and
    the naive trainer that recounts every pair after every merge, to show what incremental counts buy.
@@ -138,9 +138,9 @@ def main() -> None:
         print(f"{'byte-level BPE training, vocab 512':48}{ours_s:9.2f}s{theirs_s:10.2f}s"
               f"{ours_s / theirs_s:7.2f}x  <= 1 s")
     if "naive" in parts:
+        from minibert.reference.tokenizer_trainers import naive_train_bpe
         from minibert.tokenizers.bpe import count_words
         from minibert.tokenizers.byte_level import byte_level_pre_tokenize, bytes_to_unicode
-        from minibert.tokenizers.reference_trainers import naive_train_bpe
 
         counts = dict(count_words(lines, byte_level_pre_tokenize))
         alphabet = tuple(bytes_to_unicode().values())
@@ -155,7 +155,7 @@ def main() -> None:
 
         import transformers
 
-        from minibert.checkpoints import resolve_checkpoint
+        from minibert.core.checkpoints import resolve_checkpoint
 
         folder = resolve_checkpoint("sentence-transformers/all-MiniLM-L6-v2", local_files_only=True)
         with tempfile.TemporaryDirectory() as tmp:

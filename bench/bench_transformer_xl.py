@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from minibert.transformer_xl import TransformerXL
+from minibert.models.transformer_xl import TransformerXL
 
 ROOT = Path(__file__).resolve().parent.parent
 

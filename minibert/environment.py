@@ -103,7 +103,7 @@ def check_environment() -> list[CheckResult]:
         except Exception as err:  # missing or broken: report, do not crash the welcome chapter
             results.append(CheckResult(distribution, False, f"missing: {purpose}. {type(err).__name__}: {err}"))
     try:
-        from .checkpoints import resolve_checkpoint
+        from .core.checkpoints import resolve_checkpoint
 
         folder = resolve_checkpoint("sentence-transformers/all-MiniLM-L6-v2", local_files_only=True)
         results.append(CheckResult("all-MiniLM-L6-v2 weights", True, "found offline"))

@@ -8,12 +8,12 @@
 Steps (each seeded; the same run prints the same numbers):
 
 1. **teacher**: the course's pre-training recipe (the arguments of ``scripts/pretrain_tiny_bert.py``, run through
-   ``python -m minibert.pretrain``) with 4 layers instead of 2, ``--seq-len 64`` and ``--teacher-steps`` steps to
-   fit the CPU budget, and a peak learning rate of 1e-3: with 2e-3 (and the recipe of that day: 15% masking,
-   N(0, 0.02) init) the 4-layer teacher was still at the unigram guess after 1,200 steps (held-out masked accuracy
-   0.059, the unigram's 0.059). When the recipe changes, rerunning this script picks it up (``--lr 0`` keeps the
-   recipe's learning rate). The students train with the recipe's masking rate and optimizer settings. Its weights are rounded to
-   float16 (the saved checkpoint) before anything else uses them, so every number below is the saved model's.
+   ``python -m minibert.training.pretrain``) with 4 layers instead of 2, ``--seq-len 64`` and ``--teacher-steps`` steps
+   to fit the CPU budget, and a peak learning rate of 1e-3: with 2e-3 (and the recipe of that day: 15% masking, N(0,
+   0.02) init) the 4-layer teacher was still at the unigram guess after 1,200 steps (held-out masked accuracy 0.059, the
+   unigram's 0.059). When the recipe changes, rerunning this script picks it up (``--lr 0`` keeps the recipe's learning
+   rate). The students train with the recipe's masking rate and optimizer settings. Its weights are rounded to float16
+   (the saved checkpoint) before anything else uses them, so every number below is the saved model's.
 2. **students** of half its depth, as wide, trained for ``--student-steps`` on the same data with the same
    optimizer settings:
    - *distilled*: initialised from teacher layers 0 and 3 (``student_from_teacher``), DistilBERT's triple loss
@@ -21,8 +21,8 @@ Steps (each seeded; the same run prints the same numbers):
    - *MLM only*: the same initialisation, masked LM alone (the same student trained without distillation);
    - *MLM only, random init*: the same architecture from scratch (DistilBERT's initialisation ablation).
 3. **quality**: held-out masked-token accuracy (the pre-training test set, fixed masks) and chapter 07's
-   *document kind* task (``minibert.tasks.document_kind_task``, ``tasks.fit``: 50 steps, batch 32, lr 1e-3, as in
-   chapter 07) fine-tuned with ``--finetune-seeds`` seeds (mean and spread).
+   *document kind* task (``minibert.training.tasks.document_kind_task``, ``tasks.fit``: 50 steps, batch 32, lr 1e-3, as
+   in chapter 07) fine-tuned with ``--finetune-seeds`` seeds (mean and spread).
 4. **size and speed**: parameters (meta-device counter) and the encoders' forward time, teacher vs distilled
    student, interleaved rounds, at batch size 1 (the paper's setting) and 32, measured as the calling thread's CPU
    time (on a shared machine wall time mostly measures the wait for a core).
@@ -47,16 +47,16 @@ from torch import nn
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from minibert import tasks  # noqa: E402
-from minibert.distilbert import spread_layers, student_from_teacher  # noqa: E402
-from minibert.distillation import SANH_RECIPE, Distiller  # noqa: E402
-from minibert.finetuning import with_encoder  # noqa: E402
-from minibert.heads import BertForMaskedLM, BertForSequenceClassification  # noqa: E402
-from minibert.params import count_parameters  # noqa: E402
-from minibert.pretrain import _parser as pretrain_parser  # noqa: E402
-from minibert.pretrain import build_datasets, load_tokenizer  # noqa: E402
-from minibert.pretrain import main as pretrain_main  # noqa: E402
+from minibert.core.parameter_count import count_parameters  # noqa: E402
+from minibert.models.bert.heads import BertForMaskedLM, BertForSequenceClassification  # noqa: E402
+from minibert.models.distilbert.distillation import SANH_RECIPE, Distiller  # noqa: E402
+from minibert.models.distilbert.model import spread_layers, student_from_teacher  # noqa: E402
+from minibert.training import tasks  # noqa: E402
 from minibert.training import Trainer, TrainingConfig, evaluate_mlm, unigram_baseline  # noqa: E402
+from minibert.training.finetuning import with_encoder  # noqa: E402
+from minibert.training.pretrain import _parser as pretrain_parser  # noqa: E402
+from minibert.training.pretrain import build_datasets, load_tokenizer  # noqa: E402
+from minibert.training.pretrain import main as pretrain_main  # noqa: E402
 
 OUT = ROOT / "assets" / "distillation"
 

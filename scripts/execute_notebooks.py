@@ -5,8 +5,8 @@
     python scripts/execute_notebooks.py --check         # execute into a scratch copy, report, change nothing
 
 Each notebook runs in its own process (so its peak memory can be read) with the checkout's minibert first on the
-path, offline, with 2 threads: the conditions of CI and of a student's laptop. Budget per notebook (DESIGN.md):
-60 s and 1.5 GB; the script exits non-zero when one is over, or when a cell fails.
+path, offline, with 2 threads: the conditions of CI and of a student's laptop. Budget per notebook
+(docs/architecture.md): 60 s and 1.5 GB; the script exits non-zero when one is over, or when a cell fails.
 """
 from __future__ import annotations
 

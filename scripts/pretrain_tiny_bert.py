@@ -5,8 +5,8 @@
 
 It is chapter 06's recipe (the course tokenizer, FULL-SENTENCES inputs of up to 128 tokens, dynamic masking with
 80-10-10, AdamW with warm-up and linear decay), run for longer than a notebook may take, through the command line
-``python -m minibert.pretrain``. Two departures from BERT's defaults, both measured in chapter 06 (400-step runs):
-40% of the tokens are masked instead of 15% (Wettig et al., 2023, "Should You Mask 15% in Masked Language
+``python -m minibert.training.pretrain``. Two departures from BERT's defaults, both measured in chapter 06 (400-step
+runs): 40% of the tokens are masked instead of 15% (Wettig et al., 2023, "Should You Mask 15% in Masked Language
 Modeling?": more predictions per sequence, a stronger signal per step for a small model on little text) and the
 weights start from N(0, 0.05) instead of N(0, 0.02) (attention scores start further from uniform, so the model
 leaves the "predict the frequent tokens" plateau sooner). The held-out set is always masked at 15%.
@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from minibert.pretrain import main  # noqa: E402
+from minibert.training.pretrain import main  # noqa: E402
 
 ARGS = ["--tokenizer", "course", "--steps", "8000", "--batch-size", "64", "--seq-len", "128", "--hidden", "128",
         "--layers", "2", "--heads", "4", "--lr", "2e-3", "--warmup", "400", "--decay", "linear",

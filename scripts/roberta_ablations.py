@@ -4,7 +4,7 @@ small vs large batches at the same number of sequences, each with several seeds,
     python scripts/roberta_ablations.py              # 15 runs; about 15-20 minutes on 2 CPU cores
     python scripts/roberta_ablations.py --quick      # a smoke run
 
-Every run trains the same tiny BERT (``minibert.pretrain.build_model``: 2 layers, H = 128, 64-token inputs, the
+Every run trains the same tiny BERT (``minibert.training.pretrain.build_model``: 2 layers, H = 128, 64-token inputs, the
 course tokenizer) from the same initialisation per seed and evaluates held-out masked-token accuracy and perplexity
 on one fixed FULL-SENTENCES test set (whole documents held out, fixed masks). Writes
 ``assets/roberta_ablations.json``, which chapter 08 loads and plots.
@@ -22,8 +22,8 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from minibert.pretrain import load_tokenizer  # noqa: E402
-from minibert.recipes import ROBERTA_RECIPE, Recipe, pretrain  # noqa: E402
+from minibert.training.pretrain import load_tokenizer  # noqa: E402
+from minibert.training.recipes import ROBERTA_RECIPE, Recipe, pretrain  # noqa: E402
 
 OUT = ROOT / "assets" / "roberta_ablations.json"
 

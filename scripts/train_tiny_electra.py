@@ -6,7 +6,7 @@
 Two runs with the same discriminator (2 layers, H=64, E=32, course tokenizer, 64-token blocks, 15% masking with
 80/10/10, lambda = 50, the chapter 06 trainer): a generator a quarter of the discriminator's width (ELECTRA's
 choice) and one as wide as the discriminator. Every ``--every`` steps the discriminator is measured on the same
-held-out batch with the same sampling seed (``minibert.electra.detection_metrics``): AUC of replaced vs original
+held-out batch with the same sampling seed (``minibert.models.electra.detection_metrics``): AUC of replaced vs original
 tokens, RTD loss against the base-rate loss, the generator's MLM loss and accuracy.
 """
 from __future__ import annotations
@@ -22,9 +22,9 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from minibert.electra import Electra, ElectraConfig, detection_metrics  # noqa: E402
-from minibert.pretrain import build_datasets, load_tokenizer  # noqa: E402
+from minibert.models.electra import Electra, ElectraConfig, detection_metrics  # noqa: E402
 from minibert.training import Trainer, TrainingConfig  # noqa: E402
+from minibert.training.pretrain import build_datasets, load_tokenizer  # noqa: E402
 
 OUT = ROOT / "assets" / "electra_tiny.json"
 

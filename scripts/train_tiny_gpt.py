@@ -3,8 +3,8 @@
     python scripts/train_tiny_gpt.py                  # writes assets/tiny_gpt/ (about 3 minutes on 2 CPU cores)
     python scripts/train_tiny_gpt.py --steps 200      # a quick check
 
-The model is :class:`minibert.causal_lm.CausalLM` (BERT's blocks under a causal mask), 2 layers, 64 wide, reading
-64-character windows of the course corpus (CPython's documentation, lower-cased). Characters seen fewer than 200
+The model is :class:`minibert.models.family.causal_lm.CausalLM` (BERT's blocks under a causal mask), 2 layers, 64 wide,
+reading 64-character windows of the course corpus (CPython's documentation, lower-cased). Characters seen fewer than 200
 times become [UNK]. Held-out documents (10%) give the evaluation loss. Output folder:
 
 - ``config.json`` + ``model.safetensors``: a ``transformers.BertLMHeadModel`` checkpoint (``CausalLM.from_pretrained``);
@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from minibert import BertConfig  # noqa: E402
-from minibert.causal_lm import CausalLM  # noqa: E402
 from minibert.corpus import load_documents, split_documents  # noqa: E402
+from minibert.models.family.causal_lm import CausalLM  # noqa: E402
 
 OUT = ROOT / "assets" / "tiny_gpt"
 WINDOW = 64

@@ -6,7 +6,7 @@
 2 layers, H=64, the course tokenizer, single 64-token sequences (FULL-SENTENCES packing, no second segment, no
 NSP), span masking (Geo(0.2) clipped at 10 words, 15% of the tokens, 80/10/10 per span). Every ``--every`` steps the
 MLM and SBO losses on the held-out documents (one fixed span mask) are recorded; at the end, the top-1 accuracy of
-both heads by position inside the span (``minibert.spanbert.accuracy_by_span_position``) on the same text.
+both heads by position inside the span (``minibert.models.spanbert.accuracy_by_span_position``) on the same text.
 """
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT))
 from minibert import BertConfig  # noqa: E402
 from minibert.corpus import load_documents, split_documents  # noqa: E402
 from minibert.masking import Masker, pack_full_sentences  # noqa: E402
-from minibert.mlm_data import encode_documents  # noqa: E402
-from minibert.pretrain import load_tokenizer  # noqa: E402
-from minibert.spanbert import (SpanBertForPreTraining, accuracy_by_span_position, span_masked_batch,  # noqa: E402
-                               train_spanbert)
+from minibert.masking.dataset import encode_documents  # noqa: E402
+from minibert.models.spanbert import (SpanBertForPreTraining, accuracy_by_span_position, span_masked_batch,
+                                      train_spanbert)  # noqa: E402
+from minibert.training.pretrain import load_tokenizer  # noqa: E402
 
 OUT = ROOT / "assets" / "spanbert_tiny.json"
 

@@ -3,13 +3,14 @@ parameter tables."""
 import pytest
 import torch
 import transformers
-from test_bert_parity import TOL, hf_twin, make_batch, randomize
+from test_bert_parity import TOL
 
 from minibert import BertConfig, count_parameters
-from minibert.albert import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining, AlbertModel
-from minibert.albert_params import (EMBEDDING_ABLATION, MODEL_SIZES, SHARING_ABLATION, albert_parameters, depth_table,
-                                    embedding_size_table, model_size_table, sharing_table)
-from minibert.transformer import EncoderLayer
+from minibert.core.transformer import EncoderLayer
+from minibert.models.albert.model import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining, AlbertModel
+from minibert.models.albert.parameter_tables import (EMBEDDING_ABLATION, MODEL_SIZES, SHARING_ABLATION,
+                                                     albert_parameters, depth_table, embedding_size_table,
+                                                     model_size_table, sharing_table)
 
 CONFIGS = [
     dict(vocab_size=211, embedding_size=16, hidden_size=32, num_hidden_layers=3, num_attention_heads=4,
@@ -22,7 +23,7 @@ CONFIGS = [
 
 @pytest.mark.parametrize("overrides", CONFIGS)
 @pytest.mark.parametrize("sharing", ["all", "none"])
-def test_albert_model_equals_transformers(overrides, sharing, tmp_path):
+def test_albert_model_equals_transformers(hf_twin, make_batch, randomize, overrides, sharing, tmp_path):
     config = AlbertConfig(**overrides, cross_layer_sharing=sharing)
     ours = AlbertModel(config).eval()
     randomize(ours, 1)
@@ -43,7 +44,7 @@ def test_albert_model_equals_transformers(overrides, sharing, tmp_path):
         assert (x - y)[real[:, None, :, None].expand_as(x)].abs().max() < TOL
 
 
-def test_transformers_checkpoints_load_into_minibert(tmp_path):
+def test_transformers_checkpoints_load_into_minibert(make_batch, randomize, tmp_path):
     hf_config = transformers.AlbertConfig(**CONFIGS[0], num_hidden_groups=1)
     torch.manual_seed(2)
     theirs = transformers.AlbertForPreTraining(hf_config).eval()
@@ -77,7 +78,7 @@ def test_transformers_checkpoints_load_into_minibert(tmp_path):
 
 @pytest.mark.parametrize("model_class, hf_class", [(AlbertForMaskedLM, transformers.AlbertForMaskedLM),
                                                     (AlbertForPreTraining, transformers.AlbertForPreTraining)])
-def test_heads_save_for_transformers(model_class, hf_class, tmp_path):
+def test_heads_save_for_transformers(hf_twin, make_batch, randomize, model_class, hf_class, tmp_path):
     config = AlbertConfig(**CONFIGS[1])
     ours = model_class(config).eval()
     randomize(ours, 6)
@@ -95,7 +96,8 @@ def test_heads_save_for_transformers(model_class, hf_class, tmp_path):
 
 # -- sharing ------------------------------------------------------------------------------------------------------
 def _closed_form(V, E, H, L, sharing, positions=512, types=2, inner=None):
-    """The module docstring of minibert.albert_params, written out: the count without building anything."""
+    """The module docstring of minibert.models.albert.parameter_tables, written out: the count without building
+    anything."""
     inner = inner or 4 * H
     attention = 4 * H * H + 4 * H + 2 * H
     ffn = 2 * H * inner + inner + H + 2 * H
@@ -120,7 +122,7 @@ def test_released_sizes_count_like_transformers(size):
 
 
 @pytest.mark.parametrize("sharing", ["all", "attention", "ffn"])
-def test_shared_sub_layers_are_one_module_applied_at_every_depth(sharing):
+def test_shared_sub_layers_are_one_module_applied_at_every_depth(randomize, sharing):
     torch.manual_seed(0)
     config = AlbertConfig.tiny(cross_layer_sharing=sharing, hidden_dropout_prob=0.0)
     model = AlbertModel(config).eval()

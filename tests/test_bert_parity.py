@@ -1,6 +1,6 @@
 """minibert's BERT against transformers' with the same random weights, loaded both ways.
 
-Tolerance (DESIGN.md): 1e-5 max abs difference in float32, eval mode, with padding and token types. Padded
+Tolerance (docs/architecture.md): 1e-5 max abs difference in float32, eval mode, with padding and token types. Padded
 positions carry no meaning, so hidden states are compared at real tokens.
 """
 import pytest
@@ -21,35 +21,8 @@ CONFIGS = [
 ]
 
 
-def make_batch(config: BertConfig, batch=4, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    length = config.max_position_embeddings  # as long as the model allows
-    ids = torch.randint(0, config.vocab_size, (batch, length), generator=g)
-    lengths = torch.randint(2, length + 1, (batch,), generator=g)
-    lengths[0] = length
-    mask = (torch.arange(length)[None, :] < lengths[:, None]).long()
-    ids = ids.masked_fill(mask == 0, config.pad_token_id)
-    types = torch.randint(0, config.type_vocab_size, (batch, length), generator=g) * mask
-    return ids, types, mask
-
-
-def randomize(model: torch.nn.Module, seed: int) -> None:
-    """Weights far from their initial values (LayerNorms included), so a mixed-up tensor cannot hide."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * 0.2)
-
-
-def hf_twin(ours, hf_class, folder, attn="eager"):
-    ours.save_pretrained(folder)
-    theirs, info = hf_class.from_pretrained(folder, attn_implementation=attn, output_loading_info=True)
-    assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], info
-    return theirs.eval()
-
-
 @pytest.mark.parametrize("overrides", CONFIGS)
-def test_bert_model_equals_transformers(overrides, tmp_path):
+def test_bert_model_equals_transformers(hf_twin, make_batch, randomize, overrides, tmp_path):
     config = BertConfig(**overrides)
     torch.manual_seed(0)
     ours = BertModel(config).eval()
@@ -73,24 +46,7 @@ def test_bert_model_equals_transformers(overrides, tmp_path):
         assert (x - y)[real].abs().max() < TOL
 
 
-@pytest.mark.parametrize("overrides", CONFIGS[:2])
-def test_transformers_checkpoint_loads_into_minibert(overrides, tmp_path):
-    hf_config = transformers.BertConfig(**overrides)
-    torch.manual_seed(2)
-    theirs = transformers.BertModel(hf_config).eval()
-    randomize(theirs, 3)
-    theirs.save_pretrained(tmp_path)
-    ours = BertModel.from_pretrained(tmp_path)
-    assert not ours.training
-    ids, types, mask = make_batch(ours.config, seed=4)
-    with torch.no_grad():
-        a = ours(ids, types, mask)
-        b = theirs(input_ids=ids, token_type_ids=types, attention_mask=mask)
-    assert (a.last_hidden_state - b.last_hidden_state)[mask.bool()].abs().max() < TOL
-    assert (a.pooler_output - b.pooler_output).abs().max() < TOL
-
-
-def test_default_token_types_and_mask_match(tmp_path):
+def test_default_token_types_and_mask_match(hf_twin, make_batch, randomize, tmp_path):
     config = BertConfig(**CONFIGS[0])
     ours = BertModel(config).eval()
     randomize(ours, 5)
@@ -100,7 +56,7 @@ def test_default_token_types_and_mask_match(tmp_path):
         assert (ours(ids).last_hidden_state - theirs(input_ids=ids).last_hidden_state).abs().max() < TOL
 
 
-def test_masked_lm_head_logits_and_loss(tmp_path):
+def test_masked_lm_head_logits_and_loss(hf_twin, make_batch, randomize, tmp_path):
     config = BertConfig(**CONFIGS[1])
     ours = BertForMaskedLM(config).eval()
     randomize(ours, 6)
@@ -123,7 +79,7 @@ def test_masked_lm_head_logits_and_loss(tmp_path):
     assert "mlm.decoder.weight" not in dict(ours.named_parameters())
 
 
-def test_pretraining_heads(tmp_path):
+def test_pretraining_heads(hf_twin, make_batch, randomize, tmp_path):
     config = BertConfig(**CONFIGS[0])
     ours = BertForPreTraining(config).eval()
     randomize(ours, 9)
@@ -141,7 +97,7 @@ def test_pretraining_heads(tmp_path):
 
 
 @pytest.mark.parametrize("num_labels", [3, 1])
-def test_sequence_classification(num_labels, tmp_path):
+def test_sequence_classification(hf_twin, make_batch, randomize, num_labels, tmp_path):
     config = BertConfig(**CONFIGS[1])
     ours = BertForSequenceClassification(config, num_labels=num_labels).eval()
     randomize(ours, 11)
@@ -157,7 +113,7 @@ def test_sequence_classification(num_labels, tmp_path):
     assert again.num_labels == num_labels
 
 
-def test_training_mode_gradients_match(tmp_path):
+def test_training_mode_gradients_match(hf_twin, make_batch, randomize, tmp_path):
     """Same weights, same labels, no dropout: the gradients of the MLM loss agree parameter by parameter."""
     config = BertConfig(**CONFIGS[0], hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
     ours = BertForMaskedLM(config)

@@ -10,7 +10,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from minibert import AlbertConfig, AlbertModel, distillation_loss
-from minibert.albert_params import (DEPTH_ABLATION, MODEL_RESULTS, MODEL_SIZES, WIDTH_ABLATION, depth_table,
+from minibert.models.albert.parameter_tables import (DEPTH_ABLATION, MODEL_RESULTS, MODEL_SIZES, WIDTH_ABLATION, depth_table,
                                     model_size_table, width_table)
 from minibert.widgets import temperature_view
 
@@ -110,7 +110,7 @@ def test_word_overlap_solves_nsp_but_not_sop_on_the_course_corpus():
     """Chapter 09's reading of ALBERT's diagnosis: topic overlap gives NSP away, and cannot touch SOP."""
     from minibert.corpus import load_documents
     from minibert.masking import nsp_pairs, sop_pairs
-    from minibert.mlm_data import encode_documents
+    from minibert.masking.dataset import encode_documents
     from minibert.tokenizers import course_tokenizer
 
     documents = encode_documents(load_documents(), course_tokenizer())

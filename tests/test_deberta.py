@@ -1,5 +1,6 @@
 """DeBERTa-v2 against transformers with the same random weights (1e-5, float32, eval, padding), checkpoints both
 ways, disentangled attention against the NumPy reference, the p2c index convention, the enhanced mask decoder."""
+import functools
 import numpy as np
 import pytest
 import torch
@@ -7,11 +8,18 @@ import transformers
 from hypothesis import given, settings, strategies as st
 
 from minibert import count_parameters
-from minibert import reference_positions as ref
-from minibert.attention import causal_mask
-from minibert.checkpoints import CheckpointError
-from minibert.deberta import DebertaV2Config, DebertaV2ForMaskedLM, DebertaV2Model, enhanced_mask_decoder
-from minibert.disentangled_attention import DisentangledSelfAttention
+from minibert.core.attention import causal_mask
+from minibert.core.checkpoints import CheckpointError
+from minibert.models.deberta.disentangled_attention import DisentangledSelfAttention
+from minibert.models.deberta.model import DebertaV2Config, DebertaV2ForMaskedLM, DebertaV2Model, enhanced_mask_decoder
+from minibert.reference import positions as ref
+
+
+@pytest.fixture(scope="module")
+def randomize(randomize):
+    """This module's random weights: N(0, 0.3^2)."""
+    return functools.partial(randomize, scale=0.3)
+
 
 TOL = 1e-5
 SIZES = dict(vocab_size=97, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=40,
@@ -31,14 +39,6 @@ VARIANTS = {
 }
 
 
-def randomize(model, seed, scale=0.3):
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype) * scale)
-    return model
-
-
 def make_batch(config, batch=3, seed=0):
     g = torch.Generator().manual_seed(seed)
     length = config.max_position_embeddings
@@ -52,15 +52,8 @@ def make_batch(config, batch=3, seed=0):
     return ids, types, mask
 
 
-def hf_twin(ours, hf_class, folder):
-    ours.save_pretrained(folder)
-    theirs, info = hf_class.from_pretrained(folder, output_loading_info=True, attn_implementation="eager")
-    assert not info["missing_keys"] and not info["mismatched_keys"], info
-    return theirs.eval()
-
-
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_deberta_v2_model_equals_transformers(variant, tmp_path):
+def test_deberta_v2_model_equals_transformers(hf_twin, randomize, variant, tmp_path):
     config = DebertaV2Config(**SIZES, **VARIANTS[variant])
     ours = randomize(DebertaV2Model(config).eval(), 1)
     theirs = hf_twin(ours, transformers.DebertaV2Model, tmp_path)
@@ -70,6 +63,7 @@ def test_deberta_v2_model_equals_transformers(variant, tmp_path):
         a = ours(ids, types, mask, output_attentions=True, output_hidden_states=True)
         b = theirs(input_ids=ids, token_type_ids=types, attention_mask=mask, output_attentions=True,
                    output_hidden_states=True)
+
     assert (a.last_hidden_state - b.last_hidden_state)[real].abs().max() < TOL
     for x, y in zip(a.hidden_states, b.hidden_states, strict=True):
         assert (x - y)[real].abs().max() < TOL
@@ -78,19 +72,7 @@ def test_deberta_v2_model_equals_transformers(variant, tmp_path):
     assert (a.last_hidden_state[0, :-1] - a.last_hidden_state[0, 1:]).abs().amax(-1).min() > 1e-3  # not trivial
 
 
-def test_transformers_checkpoint_loads_into_minibert(tmp_path):
-    hf_config = transformers.DebertaV2Config(**SIZES, **VARIANTS["v3+conv"])
-    theirs = randomize(transformers.DebertaV2Model(hf_config).eval(), 2)
-    theirs.save_pretrained(tmp_path)
-    ours = DebertaV2Model.from_pretrained(tmp_path)
-    assert ours.config.position_buckets == 8 and ours.config.share_att_key and not ours.training
-    ids, _, mask = make_batch(ours.config, seed=3)
-    with torch.no_grad():
-        diff = ours(ids, attention_mask=mask).last_hidden_state - theirs(input_ids=ids, attention_mask=mask)[0]
-    assert diff[mask.bool()].abs().max() < TOL
-
-
-def test_masked_lm_without_decoder_equals_transformers(tmp_path):
+def test_masked_lm_without_decoder_equals_transformers(hf_twin, randomize, tmp_path):
     config = DebertaV2Config(**SIZES, **{**VARIANTS["v1-style"], "embedding_size": None})
     ours = randomize(DebertaV2ForMaskedLM(config).eval(), 4)
     assert not ours.uses_enhanced_mask_decoder
@@ -105,7 +87,7 @@ def test_masked_lm_without_decoder_equals_transformers(tmp_path):
     assert abs(a.loss.item() - b.loss.item()) < TOL
 
 
-def test_enhanced_mask_decoder_equals_transformers_layers_run_as_in_the_paper(tmp_path):
+def test_enhanced_mask_decoder_equals_transformers_layers_run_as_in_the_paper(hf_twin, randomize, tmp_path):
     """Original DeBERTa code: query = H^{L-1} + P, the last layer twice, keys/values H^{L-1}. transformers has the
     pieces (its layers accept query_states) but no decoder; assemble it from them and compare."""
     config = DebertaV2Config(**SIZES, **VARIANTS["v3+conv"])
@@ -133,7 +115,7 @@ def test_enhanced_mask_decoder_equals_transformers_layers_run_as_in_the_paper(tm
         assert (logits - expected)[real].abs().max() < 10 * TOL
 
 
-def test_save_and_reload_round_trip(tmp_path):
+def test_save_and_reload_round_trip(randomize, tmp_path):
     config = DebertaV2Config.tiny()
     model = randomize(DebertaV2ForMaskedLM(config).eval(), 9)
     model.save_pretrained(tmp_path)
@@ -158,7 +140,7 @@ def linear(layer):
 
 
 @pytest.mark.parametrize("share, buckets", [(False, -1), (True, 8)])
-def test_disentangled_attention_equals_numpy_reference(share, buckets):
+def test_disentangled_attention_equals_numpy_reference(randomize, share, buckets):
     module = randomize(DisentangledSelfAttention(16, 2, 12, buckets, share_att_key=share).double().eval(), 10)
     g = torch.Generator().manual_seed(11)
     x = torch.randn(1, 14, 16, dtype=torch.float64, generator=g)
@@ -174,7 +156,7 @@ def test_disentangled_attention_equals_numpy_reference(share, buckets):
     assert np.abs(ours - theirs).max() < 1e-6
 
 
-def test_p2c_uses_the_same_delta_as_c2p_not_the_papers_transpose():
+def test_p2c_uses_the_same_delta_as_c2p_not_the_papers_transpose(randomize):
     module = randomize(DisentangledSelfAttention(8, 1, 5, pos_att_type=("c2p", "p2c")).double().eval(), 12)
     g = torch.Generator().manual_seed(13)
     x = torch.randn(1, 9, 8, dtype=torch.float64, generator=g)
@@ -196,7 +178,7 @@ def test_p2c_uses_the_same_delta_as_c2p_not_the_papers_transpose():
 
 @settings(max_examples=20, deadline=None)
 @given(length=st.integers(2, 20), seed=st.integers(0, 10_000), buckets=st.sampled_from([-1, 4, 8]))
-def test_position_terms_depend_only_on_distance(length, seed, buckets):
+def test_position_terms_depend_only_on_distance(randomize, length, seed, buckets):
     module = randomize(DisentangledSelfAttention(8, 2, 10, buckets).double().eval(), seed)
     same = torch.randn(1, 1, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
     table = torch.randn(2 * module.span, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(seed + 1))
@@ -208,7 +190,7 @@ def test_position_terms_depend_only_on_distance(length, seed, buckets):
 
 @settings(max_examples=10, deadline=None)
 @given(length=st.integers(2, 8), seed=st.integers(0, 10_000))
-def test_causal_disentangled_attention_leaks_nothing_from_the_future(length, seed):
+def test_causal_disentangled_attention_leaks_nothing_from_the_future(randomize, length, seed):
     module = randomize(DisentangledSelfAttention(8, 2, 4).double().eval(), seed)
     table = torch.randn(8, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
     x = torch.randn(length, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(seed + 1))

@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from minibert import BertConfig, BertForMaskedLM, count_parameters
-from minibert.distilbert import DistilBertForMaskedLM, student_from_teacher
-from minibert.pretrain import _parser as pretrain_parser
-from minibert.pretrain import build_datasets
+from minibert.models.distilbert.model import DistilBertForMaskedLM, student_from_teacher
 from minibert.tokenizers import course_tokenizer
 from minibert.training import evaluate_mlm
+from minibert.training.pretrain import _parser as pretrain_parser
+from minibert.training.pretrain import build_datasets
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets" / "distillation"
@@ -52,7 +52,7 @@ def test_a_student_without_segment_embeddings_is_fine_tuned_on_chapter_07s_task(
     torch.manual_seed(0)
     student = student_from_teacher(BertForMaskedLM(config))
     assert student.config.type_vocab_size == 0
-    from minibert import tasks
+    from minibert.training import tasks
 
     train, test = tasks.document_kind_task(tokenizer, per_class=24, max_tokens=64)
     args = script.parse(["--finetune-seeds", "2", "--finetune-steps", "2"])

@@ -12,38 +12,28 @@ import torch.nn.functional as F  # noqa: E402
 import transformers  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from test_bert_parity import TOL, hf_twin, randomize  # noqa: E402
+from test_bert_parity import TOL  # noqa: E402
 
 from minibert import BertConfig, BertForMaskedLM, BertModel, count_parameters  # noqa: E402
-from minibert.distilbert import (DistilBertConfig, DistilBertForMaskedLM, DistilBertModel,  # noqa: E402
-                                 copy_teacher_weights, spread_layers, student_config, student_from_teacher)
-from minibert.distillation import SANH_RECIPE, Distiller, distillation_loss, soften  # noqa: E402
-from minibert.reference_distillation import distillation_terms, kl_divergence, softmax_at  # noqa: E402
+from minibert.models.distilbert.distillation import SANH_RECIPE, Distiller, distillation_loss, soften  # noqa: E402
+from minibert.models.distilbert.model import (DistilBertConfig, DistilBertForMaskedLM, DistilBertModel,  # noqa: E402
+                                              copy_teacher_weights, spread_layers, student_config, student_from_teacher)
+from minibert.reference.distillation import distillation_terms, kl_divergence, softmax_at  # noqa: E402
 from minibert.widgets import draw_temperature, temperature_explorer, temperature_view  # noqa: E402
 
 CONFIG = dict(vocab_size=211, hidden_size=32, num_hidden_layers=3, num_attention_heads=4, intermediate_size=37,
               max_position_embeddings=96)
 
 
-def make_batch(config, batch=4, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    length = config.max_position_embeddings
-    ids = torch.randint(0, config.vocab_size, (batch, length), generator=g)
-    lengths = torch.randint(2, length + 1, (batch,), generator=g)
-    lengths[0] = length
-    mask = (torch.arange(length)[None, :] < lengths[:, None]).long()
-    return ids.masked_fill(mask == 0, config.pad_token_id), mask
-
-
 # -- the architecture ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("model_class, hf_class", [(DistilBertModel, transformers.DistilBertModel),
                                                     (DistilBertForMaskedLM, transformers.DistilBertForMaskedLM)])
-def test_distilbert_equals_transformers_both_ways(model_class, hf_class, tmp_path):
+def test_distilbert_equals_transformers_both_ways(hf_twin, randomize, make_batch, model_class, hf_class, tmp_path):
     config = DistilBertConfig(**CONFIG, hidden_act="gelu_new")
     ours = model_class(config).eval()
     randomize(ours, 1)
     theirs = hf_twin(ours, hf_class, tmp_path / "ours")
-    ids, mask = make_batch(config)
+    ids, _, mask = make_batch(config)
     real = mask.bool()
     with torch.no_grad():
         a = ours(ids, attention_mask=mask, output_hidden_states=True)
@@ -108,18 +98,18 @@ def test_spread_layers_keeps_first_and_last_in_order(teacher, student):
 
 
 @pytest.fixture(scope="module")
-def teacher():
+def teacher(randomize):
     torch.manual_seed(0)
     model = BertForMaskedLM(BertConfig(**{**CONFIG, "num_hidden_layers": 6})).eval()
     randomize(model, 3)
     return model
 
 
-def test_student_reproduces_the_teachers_kept_layers_exactly(teacher):
+def test_student_reproduces_the_teachers_kept_layers_exactly(make_batch, teacher):
     student = student_from_teacher(teacher, num_layers=3).eval()
     layers = spread_layers(6, 3)
     assert layers == [0, 3, 5] and isinstance(student, DistilBertForMaskedLM)
-    ids, mask = make_batch(teacher.config, seed=4)
+    ids, _, mask = make_batch(teacher.config, seed=4)
     with torch.no_grad():
         t = teacher(ids, attention_mask=mask, output_hidden_states=True)
         s = student(ids, attention_mask=mask, output_hidden_states=True)
@@ -134,9 +124,9 @@ def test_student_reproduces_the_teachers_kept_layers_exactly(teacher):
     assert count_parameters(student) < count_parameters(teacher)
 
 
-def test_a_full_depth_copy_is_the_teacher(teacher):
+def test_a_full_depth_copy_is_the_teacher(make_batch, teacher):
     student = student_from_teacher(teacher, layers=range(6)).eval()
-    ids, mask = make_batch(teacher.config, seed=5)
+    ids, _, mask = make_batch(teacher.config, seed=5)
     with torch.no_grad():
         assert (student(ids, attention_mask=mask).logits - teacher(ids, attention_mask=mask).logits)[mask.bool()] \
             .abs().max() < 1e-5
@@ -281,12 +271,12 @@ def test_bad_loss_inputs_are_explained():
 
 
 # -- the Distiller --------------------------------------------------------------------------------------------------
-def test_distiller_terms_come_from_both_models_and_only_the_student_learns(teacher):
+def test_distiller_terms_come_from_both_models_and_only_the_student_learns(make_batch, teacher):
     student = student_from_teacher(teacher, num_layers=3)
     distiller = Distiller(student, teacher, **SANH_RECIPE).train()
     assert not distiller.teacher.training and distiller.student.training
     distiller.student.eval()  # no dropout, so the terms can be recomputed below
-    ids, mask = make_batch(teacher.config, seed=6)
+    ids, _, mask = make_batch(teacher.config, seed=6)
     labels = torch.where(torch.rand(ids.shape, generator=torch.Generator().manual_seed(7)) < 0.15, ids, -100)
     labels[mask == 0] = -100
     labels[:, 0] = ids[:, 0]
@@ -308,11 +298,11 @@ def test_distiller_terms_come_from_both_models_and_only_the_student_learns(teach
         assert torch.equal(distiller(ids, mask, positions=chosen).logits, s.logits[chosen])
 
 
-def test_distiller_without_teacher_terms_is_plain_masked_lm(teacher):
+def test_distiller_without_teacher_terms_is_plain_masked_lm(make_batch, teacher):
     student = student_from_teacher(teacher, num_layers=2).eval()
     distiller = Distiller(student, teacher, alpha_ce=0, alpha_mlm=1, alpha_cos=0)
     distiller.student.eval()
-    ids, mask = make_batch(teacher.config, seed=8)
+    ids, _, mask = make_batch(teacher.config, seed=8)
     labels = torch.full_like(ids, -100)
     labels[:, 1] = ids[:, 1]
     calls = []

@@ -1,20 +1,19 @@
 """ELECTRA: discriminator and generator equal transformers' with the same random weights (both directions, with
 padding); the pair shares embeddings, samples without gradient, weights RTD by 50, and its discriminator learns."""
+import functools
 import pytest
 import torch
 import transformers
 
-from minibert.electra import Electra, ElectraConfig, ElectraDiscriminator, ElectraGenerator, sample_replacements
+from minibert.models.electra import Electra, ElectraConfig, ElectraDiscriminator, ElectraGenerator, sample_replacements
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: a second thread buys nothing, and on a shared, busy machine two threads per process
-    make their training loops many times slower. Restored after the module."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+@pytest.fixture(scope="module")
+def randomize(randomize):
+    """LayerNorm scales around 1, the other weights N(0, 0.2^2)."""
+    return functools.partial(randomize, norms_near_one=True)
 
 
 TOL = 1e-5
@@ -29,36 +28,8 @@ CONFIGS = [  # factorised (E < H), E = H, and E > H with another activation and 
 ]
 
 
-def randomize(model: torch.nn.Module, seed: int) -> None:
-    """Every weight far from its initial value; LayerNorm scales around 1 (around 0 they would wash the tokens'
-    differences out, and two models could agree on near-constant outputs)."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * 0.2 + float(name.lower().endswith("norm.weight")))
-
-
-def make_batch(config, batch=4, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    length = config.max_position_embeddings
-    ids = torch.randint(0, config.vocab_size, (batch, length), generator=g)
-    lengths = torch.randint(2, length + 1, (batch,), generator=g)
-    lengths[0] = length
-    mask = (torch.arange(length)[None, :] < lengths[:, None]).long()
-    ids = ids.masked_fill(mask == 0, config.pad_token_id)
-    types = torch.randint(0, config.type_vocab_size, (batch, length), generator=g) * mask
-    return ids, types, mask
-
-
-def hf_twin(ours, hf_class, folder):
-    ours.save_pretrained(folder)
-    theirs, info = hf_class.from_pretrained(folder, attn_implementation="eager", output_loading_info=True)
-    assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], info
-    return theirs.eval()
-
-
 @pytest.mark.parametrize("overrides", CONFIGS)
-def test_discriminator_equals_transformers(overrides, tmp_path):
+def test_discriminator_equals_transformers(hf_twin, make_batch, randomize, overrides, tmp_path):
     config = ElectraConfig(**overrides)
     ours = ElectraDiscriminator(config).eval()
     randomize(ours, 1)
@@ -75,27 +46,8 @@ def test_discriminator_equals_transformers(overrides, tmp_path):
     assert b.logits[real].std() > 0.1  # the comparison is not between two near-constants
 
 
-@pytest.mark.parametrize("overrides", CONFIGS[:2])
-def test_transformers_discriminator_loads_into_minibert(overrides, tmp_path):
-    torch.manual_seed(0)
-    theirs = transformers.ElectraForPreTraining(transformers.ElectraConfig(**overrides)).eval()
-    randomize(theirs, 3)
-    theirs.save_pretrained(tmp_path)
-    ours = ElectraDiscriminator.from_pretrained(tmp_path)
-    assert ours.config.embedding_width == overrides["embedding_size"]
-    ids, types, mask = make_batch(ours.config, seed=4)
-    with torch.no_grad():
-        a = ours(ids, types, mask).logits
-        b = theirs(input_ids=ids, token_type_ids=types, attention_mask=mask).logits
-    assert (a - b)[mask.bool()].abs().max() < TOL
-    ours.save_pretrained(tmp_path / "again")  # and back: the same tensors under the same names
-    again = ElectraDiscriminator.from_pretrained(tmp_path / "again")
-    for (name, x), (_, y) in zip(ours.state_dict().items(), again.state_dict().items()):
-        assert torch.equal(x, y), name
-
-
 @pytest.mark.parametrize("overrides", CONFIGS)
-def test_generator_equals_transformers(overrides, tmp_path):
+def test_generator_equals_transformers(hf_twin, make_batch, randomize, overrides, tmp_path):
     config = ElectraConfig(**overrides)
     ours = ElectraGenerator(config).eval()
     randomize(ours, 5)
@@ -227,7 +179,7 @@ def test_tiny_run_discriminator_learns():
 
 
 def test_detection_metrics():
-    from minibert.electra import _auc, detection_metrics
+    from minibert.models.electra import _auc, detection_metrics
 
     scores = torch.tensor([0.9, 0.1, 0.8, 0.3, 0.3])
     positive = torch.tensor([True, False, False, True, False])

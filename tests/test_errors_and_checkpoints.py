@@ -6,8 +6,8 @@ import torch
 import transformers
 
 from minibert import BertConfig, BertForMaskedLM, BertModel, count_parameters
-from minibert.checkpoints import CheckpointError, resolve_checkpoint
-from minibert.params import parameter_table
+from minibert.core.checkpoints import CheckpointError, resolve_checkpoint
+from minibert.core.parameter_count import parameter_table
 
 
 @pytest.fixture

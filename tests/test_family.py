@@ -1,5 +1,6 @@
 """The family: T5 span corruption and BART noise (properties), the decoder-only LM (= transformers.BertLMHeadModel
 with is_decoder=True, generation included) and XLM's translation LM input (= transformers.XLMModel)."""
+import functools
 import math
 from collections import Counter
 
@@ -10,21 +11,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minibert import BertConfig
-from minibert.causal_lm import CausalLM
-from minibert.noise import (document_rotation, poisson_span_lengths, sentence_permutation, span_corrupt,
-                            span_uncorrupt, spans_of, t5_noise_mask, t5_span_corruption, t5_span_length_pmf,
-                            text_infilling, token_deletion, token_masking)
-from minibert.xlm import XLMConfig, XLMModel, translation_lm_input
+from minibert.models.family.causal_lm import CausalLM
+from minibert.models.family.noise import (document_rotation, poisson_span_lengths, sentence_permutation, span_corrupt,
+                                          span_uncorrupt, spans_of, t5_noise_mask, t5_span_corruption,
+                                          t5_span_length_pmf, text_infilling, token_deletion, token_masking)
+from minibert.models.family.xlm import XLMConfig, XLMModel, translation_lm_input
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: a second thread buys nothing, and on a shared, busy machine two threads per process
-    make their training loops many times slower. Restored after the module."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+@pytest.fixture(scope="module")
+def randomize(randomize):
+    """LayerNorm scales around 1, the other weights N(0, 0.2^2)."""
+    return functools.partial(randomize, norms_near_one=True)
 
 
 TOL = 1e-5
@@ -165,27 +164,16 @@ def test_bart_bad_input():
 
 
 # -- decoder-only LM ------------------------------------------------------------------------------------------------
-def randomize(model, seed):
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * 0.2 + float(name.lower().endswith("norm.weight")))
-
-
 @pytest.fixture(scope="module")
-def causal_pair(tmp_path_factory):
+def causal_pair(randomize, hf_twin, tmp_path_factory):
     config = BertConfig(vocab_size=97, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
                         intermediate_size=64, max_position_embeddings=80)
     torch.manual_seed(0)
     ours = CausalLM(config).eval()
     randomize(ours, 1)
-    folder = tmp_path_factory.mktemp("causal")
-    ours.save_pretrained(folder)
-    theirs, info = transformers.BertLMHeadModel.from_pretrained(folder, attn_implementation="eager",
-                                                                output_loading_info=True)
-    assert not info["missing_keys"] and not info["unexpected_keys"], info
+    theirs = hf_twin(ours, transformers.BertLMHeadModel, tmp_path_factory.mktemp("causal"))
     assert theirs.config.is_decoder
-    return ours, theirs.eval()
+    return ours, theirs
 
 
 def test_causal_lm_equals_transformers_with_padding(causal_pair):
@@ -282,7 +270,7 @@ def test_translation_lm_input_layout():
         translation_lm_input([1], [1], -1, 1)
 
 
-def test_xlm_equals_transformers(tmp_path):
+def test_xlm_equals_transformers(randomize, tmp_path):
     hf_config = transformers.XLMConfig(vocab_size=120, emb_dim=32, n_layers=2, n_heads=4, n_langs=3,
                                        max_position_embeddings=64, pad_index=2, pad_token_id=2)
     torch.manual_seed(0)

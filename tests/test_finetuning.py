@@ -5,14 +5,14 @@ import torch
 import transformers
 
 from minibert import BertConfig, BertForMaskedLM, BertForSequenceClassification
-from minibert.finetuning import (BertForQuestionAnswering, BertForTokenClassification, align_word_labels, best_span,
-                                 bio_spans, span_f1, with_encoder)
+from minibert.training.finetuning import (BertForQuestionAnswering, BertForTokenClassification, align_word_labels,
+                                          best_span, bio_spans, span_f1, with_encoder)
 
-from test_bert_parity import CONFIGS, TOL, hf_twin, make_batch, randomize
+from test_bert_parity import CONFIGS, TOL
 
 
 @pytest.mark.parametrize("overrides", CONFIGS)
-def test_token_classification_equals_transformers(overrides, tmp_path):
+def test_token_classification_equals_transformers(hf_twin, make_batch, randomize, overrides, tmp_path):
     config = BertConfig(**overrides)
     ours = BertForTokenClassification(config, num_labels=5).eval()
     randomize(ours, 21)
@@ -33,7 +33,7 @@ def test_token_classification_equals_transformers(overrides, tmp_path):
 
 
 @pytest.mark.parametrize("overrides", CONFIGS)
-def test_question_answering_equals_transformers(overrides, tmp_path):
+def test_question_answering_equals_transformers(hf_twin, make_batch, randomize, overrides, tmp_path):
     config = BertConfig(**overrides)
     ours = BertForQuestionAnswering(config).eval()
     randomize(ours, 31)
@@ -51,7 +51,7 @@ def test_question_answering_equals_transformers(overrides, tmp_path):
     assert abs(a.loss.item() - b.loss.item()) < TOL
 
 
-def test_transformers_checkpoints_load_into_our_heads(tmp_path):
+def test_transformers_checkpoints_load_into_our_heads(make_batch, randomize, tmp_path):
     for hf_class, our_class, labels in ((transformers.BertForTokenClassification, BertForTokenClassification, 4),
                                         (transformers.BertForQuestionAnswering, BertForQuestionAnswering, 2)):
         hf_config = transformers.BertConfig(**CONFIGS[1], num_labels=labels)
@@ -64,12 +64,12 @@ def test_transformers_checkpoints_load_into_our_heads(tmp_path):
         ids, types, mask = make_batch(ours.config, seed=42)
         with torch.no_grad():
             a, b = ours(ids, types, mask), theirs(input_ids=ids, token_type_ids=types, attention_mask=mask)
-        ours_out = a.logits if hasattr(a, "logits") else a.start_logits
+        ours_out = a.logits if a.logits is not None else a.start_logits  # the QA head has start and end scores
         theirs_out = b.logits if hasattr(b, "logits") else b.start_logits
         assert (ours_out - theirs_out)[mask.bool()].abs().max() < TOL
 
 
-def test_sentence_pair_classification_uses_token_types(tmp_path):
+def test_sentence_pair_classification_uses_token_types(hf_twin, make_batch, randomize, tmp_path):
     """Sentence pairs go through the existing sequence classifier; segment ids matter and match transformers."""
     config = BertConfig(**CONFIGS[0])
     ours = BertForSequenceClassification(config, num_labels=3).eval()
@@ -99,7 +99,7 @@ def test_best_span_brute_force():
         best_span(start, end, torch.zeros(6, 20, dtype=torch.bool))
 
 
-def test_with_encoder_copies_pretrained_weights():
+def test_with_encoder_copies_pretrained_weights(randomize):
     config = BertConfig.tiny()
     pretrained = BertForMaskedLM(config)
     randomize(pretrained, 61)
@@ -139,13 +139,13 @@ def test_bad_input_errors():
 def tokenizer(tmp_path_factory):
     from test_training import small_vocab
 
-    from minibert.pretrain import load_tokenizer
+    from minibert.training.pretrain import load_tokenizer
 
     return load_tokenizer(str(small_vocab(tmp_path_factory.mktemp("vocab"))))
 
 
 def test_corpus_tasks_are_well_formed(tokenizer):
-    from minibert import tasks
+    from minibert.training import tasks
 
     kind_train, kind_test = tasks.document_kind_task(tokenizer, per_class=60)
     assert {e.label for e in kind_train} == {0, 1} and sum(e.label for e in kind_train) == 60
@@ -168,13 +168,13 @@ def test_corpus_tasks_are_well_formed(tokenizer):
 
 
 def token_ids_of(tokenizer, text):
-    from minibert.mlm_data import token_ids
+    from minibert.masking.dataset import token_ids
 
     return token_ids(tokenizer, text)
 
 
 def test_fit_learns_a_corpus_task(tokenizer):
-    from minibert import tasks
+    from minibert.training import tasks
 
     train, _ = tasks.code_tagging_task(tokenizer)
     torch.manual_seed(0)

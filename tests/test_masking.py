@@ -10,10 +10,10 @@ import math
 import pytest
 import torch
 
-from minibert.masking import (IGNORE_INDEX, KEPT, MASKED, NOT_SELECTED, RANDOM, Masker, chinese_word_ids,
-                              encode_pair, mask_last_token, nsp_pairs, pack_full_sentences, sop_pairs,
-                              span_length_distribution, wordpiece_word_ids)
-from minibert.mlm_data import MaskedLMDataset
+from minibert.masking import (IGNORE_INDEX, KEPT, MASKED, NOT_SELECTED, RANDOM, Masker, chinese_word_ids, encode_pair,
+                              mask_last_token, nsp_pairs, pack_full_sentences, sop_pairs, span_length_distribution,
+                              wordpiece_word_ids)
+from minibert.masking.dataset import MaskedLMDataset
 
 PAD, UNK, CLS, SEP, MASK = 0, 1, 2, 3, 4
 SPECIAL = {PAD, CLS, SEP, MASK}

@@ -4,6 +4,7 @@ Bucket functions are compared with transformers on every distance in [-1000, 100
 reference (float64, one pair at a time); properties with hypothesis: relative schemes are translation-invariant,
 causal variants leak nothing from the future.
 """
+import functools
 import numpy as np
 import pytest
 import torch
@@ -11,23 +12,22 @@ from hypothesis import given, settings, strategies as st
 from transformers.models.deberta_v2.modeling_deberta_v2 import make_log_bucket_position
 from transformers.models.t5.modeling_t5 import T5Attention, T5Config
 
-from minibert import reference_positions as ref
-from minibert.attention import MultiHeadSelfAttention, attention_bias, causal_mask
-from minibert.positions import (LearnedPositions, SinusoidalPositions, clipped_distance_index, deberta_log_buckets,
-                                relative_distances, sinusoid_shift_matrix, sinusoidal_encoding, t5_buckets)
-from minibert.relative_attention import ShawRelativeAttention, T5RelativeBias
+from minibert.core.attention import MultiHeadSelfAttention, attention_bias, causal_mask
+from minibert.core.positions import (LearnedPositions, SinusoidalPositions, clipped_distance_index, deberta_log_buckets,
+                                     relative_distances, sinusoid_shift_matrix, sinusoidal_encoding, t5_buckets)
+from minibert.core.relative_attention import ShawRelativeAttention, T5RelativeBias
+from minibert.reference import positions as ref
+
+
+@pytest.fixture(scope="module")
+def randomize(randomize):
+    """This module's random weights: N(0, 0.5^2), so the position terms weigh as much as the content."""
+    return functools.partial(randomize, scale=0.5)
+
 
 GRID = torch.arange(-1000, 1001)
 FAST = settings(max_examples=25, deadline=None)
 FEW = settings(max_examples=10, deadline=None)  # for the Jacobian checks, which cost more per example
-
-
-def randomize(module, seed, scale=0.5):
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype) * scale)
-    return module
 
 
 def linear(layer):
@@ -129,7 +129,7 @@ def shaw_params(module):
 
 
 @pytest.mark.parametrize("heads, k, causal", [(1, 1, False), (2, 3, True), (4, 20, False)])
-def test_shaw_attention_equals_numpy_reference(heads, k, causal):
+def test_shaw_attention_equals_numpy_reference(randomize, heads, k, causal):
     module = randomize(ShawRelativeAttention(16, heads, k).double().eval(), 1)
     x = torch.randn(1, 11, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
     mask = causal_mask(11) if causal else None
@@ -151,7 +151,7 @@ def scores_are_toeplitz(scores: torch.Tensor) -> bool:
 
 @FAST
 @given(length=st.integers(2, 14), k=st.integers(1, 6), seed=st.integers(0, 10_000))
-def test_shaw_scores_depend_only_on_distance(length, k, seed):
+def test_shaw_scores_depend_only_on_distance(randomize, length, k, seed):
     module = randomize(ShawRelativeAttention(8, 2, k).double().eval(), seed)
     x = torch.randn(1, 1, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(seed)).expand(1, length, 8)
     with torch.no_grad():
@@ -177,7 +177,7 @@ def shifted_outputs(module, x, offset, **kwargs):
 
 @FAST
 @given(length=st.integers(2, 10), offset=st.integers(1, 12), seed=st.integers(0, 10_000), causal=st.booleans())
-def test_shaw_attention_is_translation_invariant(length, offset, seed, causal):
+def test_shaw_attention_is_translation_invariant(randomize, length, offset, seed, causal):
     module = randomize(ShawRelativeAttention(8, 2, 3).double().eval(), seed)
     x = torch.randn(2, length, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(seed + 1))
     full = (lambda n: causal_mask(n)) if causal else (lambda n: torch.ones(n, n, dtype=torch.bool))
@@ -195,7 +195,7 @@ def future_leak(forward, x):
 
 @FEW
 @given(length=st.integers(2, 9), seed=st.integers(0, 10_000))
-def test_causal_shaw_leaks_nothing_from_the_future(length, seed):
+def test_causal_shaw_leaks_nothing_from_the_future(randomize, length, seed):
     module = randomize(ShawRelativeAttention(8, 2, 2).double().eval(), seed)
     x = torch.randn(length, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
     assert future_leak(lambda t: module(t[None], causal_mask(length))[0][0], x) == 0.0
@@ -204,7 +204,7 @@ def test_causal_shaw_leaks_nothing_from_the_future(length, seed):
 
 # -- T5 bias ---------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("bidirectional", [True, False])
-def test_t5_bias_equals_transformers_compute_bias(bidirectional):
+def test_t5_bias_equals_transformers_compute_bias(randomize, bidirectional):
     config = T5Config(d_model=16, d_kv=4, num_heads=4, relative_attention_num_buckets=8,
                       relative_attention_max_distance=20, is_decoder=not bidirectional)
     theirs = T5Attention(config, has_relative_attention_bias=True).eval()
@@ -218,14 +218,14 @@ def test_t5_bias_equals_transformers_compute_bias(bidirectional):
 
 @FAST
 @given(length=st.integers(2, 30), seed=st.integers(0, 1000), bidirectional=st.booleans())
-def test_t5_bias_depends_only_on_distance(length, seed, bidirectional):
+def test_t5_bias_depends_only_on_distance(randomize, length, seed, bidirectional):
     bias = randomize(T5RelativeBias(3, 8, 16, bidirectional).double(), seed)(length)
     assert scores_are_toeplitz(bias)
 
 
 @FEW
 @given(length=st.integers(2, 9), seed=st.integers(0, 10_000))
-def test_causal_t5_attention_leaks_nothing_from_the_future(length, seed):
+def test_causal_t5_attention_leaks_nothing_from_the_future(randomize, length, seed):
     attention = randomize(MultiHeadSelfAttention(8, 2).double().eval(), seed)
     bias = randomize(T5RelativeBias(2, 8, 16, bidirectional=False).double(), seed)
     mask = bias(length) + attention_bias(causal_mask(length), torch.float64)
@@ -262,7 +262,7 @@ def test_deberta_terms_have_the_structure_of_their_definitions():
 
 
 def test_explorer_profile_is_the_matrix_middle_row_and_deberta_reads_the_clamped_table_row():
-    from minibert.disentangled_attention import DisentangledSelfAttention
+    from minibert.models.deberta.disentangled_attention import DisentangledSelfAttention
     from minibert.widgets import relative_position_matrix, relative_position_profile
 
     for scheme, kwargs in [("distance", {}), ("shaw", dict(k=5)), ("t5", dict(num_buckets=16, max_distance=40)),

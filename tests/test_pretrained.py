@@ -5,7 +5,7 @@ import torch
 import transformers
 
 from minibert import BertModel, mean_pool
-from minibert.checkpoints import resolve_checkpoint
+from minibert.core.checkpoints import resolve_checkpoint
 
 NAME = "sentence-transformers/all-MiniLM-L6-v2"
 SENTENCES = [

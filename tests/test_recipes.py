@@ -1,7 +1,7 @@
 """RoBERTa's recipe switches and the Distiller on the course's training loop.
 
-These need the masked-LM machinery (``minibert.training``, ``minibert.masking``, ``minibert.mlm_data``,
-``minibert.pretrain``) and the course tokenizer; they are skipped where those are not installed yet.
+These need the masked-LM machinery (``minibert.training``, ``minibert.masking``, ``minibert.masking.dataset``,
+``minibert.training.pretrain``) and the course tokenizer; they are skipped where those are not installed yet.
 """
 import pytest
 import torch
@@ -9,11 +9,12 @@ import torch
 pytest.importorskip("minibert.training")
 pytest.importorskip("minibert.tokenizers")
 
-from minibert.distilbert import student_from_teacher  # noqa: E402
-from minibert.distillation import SANH_RECIPE, Distiller  # noqa: E402
-from minibert.pretrain import build_model, load_tokenizer  # noqa: E402
-from minibert.recipes import BERT_RECIPE, ROBERTA_RECIPE, Recipe, SegmentPairDataset, pretrain, pretraining_data  # noqa: E402
+from minibert.models.distilbert.distillation import SANH_RECIPE, Distiller  # noqa: E402
+from minibert.models.distilbert.model import student_from_teacher  # noqa: E402
 from minibert.training import Trainer, TrainingConfig  # noqa: E402
+from minibert.training.pretrain import build_model, load_tokenizer  # noqa: E402
+from minibert.training.recipes import (BERT_RECIPE, ROBERTA_RECIPE, Recipe, SegmentPairDataset, pretrain,  # noqa: E402
+                                       pretraining_data)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The NumPy reference against torch: our attention module, torch's SDPA, LayerNorm, GELU, one encoder layer.
 
-Tolerance (DESIGN.md): 1e-6 max abs difference in float64.
+Tolerance (docs/architecture.md): 1e-6 max abs difference in float64.
 """
 import numpy as np
 import pytest
@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from minibert import reference as ref
-from minibert.attention import MultiHeadSelfAttention, attention_bias, causal_mask, scaled_dot_product_attention
-from minibert.transformer import EncoderLayer
+from minibert.core.attention import MultiHeadSelfAttention, attention_bias, causal_mask, scaled_dot_product_attention
+from minibert.core.transformer import EncoderLayer
 
 TOL = 1e-6
 

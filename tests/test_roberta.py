@@ -1,14 +1,14 @@
 """RoBERTa as a configuration of minibert's BERT, against transformers' RoBERTa with the same random weights.
 
-Tolerance (DESIGN.md): 1e-5 in float32, eval mode, with padding. Hidden states are compared at real tokens.
+Tolerance (docs/architecture.md): 1e-5 in float32, eval mode, with padding. Hidden states are compared at real tokens.
 """
 import pytest
 import torch
 import transformers
-from test_bert_parity import TOL, hf_twin, randomize
+from test_bert_parity import TOL
 
 from minibert import BertConfig, BertModel, count_parameters
-from minibert.roberta import RobertaConfig, RobertaForMaskedLM, RobertaForSequenceClassification, RobertaModel
+from minibert.models.roberta import RobertaConfig, RobertaForMaskedLM, RobertaForSequenceClassification, RobertaModel
 
 CONFIGS = [
     dict(vocab_size=211, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37,
@@ -34,7 +34,7 @@ def make_batch(config, batch=4, seed=0, left_padding=False):
 
 @pytest.mark.parametrize("overrides", CONFIGS)
 @pytest.mark.parametrize("left_padding", [False, True])
-def test_roberta_model_equals_transformers(overrides, left_padding, tmp_path):
+def test_roberta_model_equals_transformers(hf_twin, randomize, overrides, left_padding, tmp_path):
     config = RobertaConfig(**overrides)
     ours = RobertaModel(config).eval()
     randomize(ours, 1)
@@ -65,7 +65,7 @@ def test_position_ids_count_real_tokens_past_the_padding_index():
     assert BertModel(BertConfig.tiny()).embeddings.position_ids(ids).tolist() == [0, 1, 2, 3, 4]
 
 
-def test_transformers_checkpoint_loads_into_minibert(tmp_path):
+def test_transformers_checkpoint_loads_into_minibert(randomize, tmp_path):
     hf_config = transformers.RobertaConfig(**CONFIGS[0], type_vocab_size=1, layer_norm_eps=1e-5, pad_token_id=1)
     torch.manual_seed(2)
     theirs = transformers.RobertaForMaskedLM(hf_config).eval()
@@ -88,7 +88,7 @@ def test_transformers_checkpoint_loads_into_minibert(tmp_path):
     assert abs(a.loss.item() - b.loss.item()) < TOL
 
 
-def test_masked_lm_and_classifier_save_for_transformers(tmp_path):
+def test_masked_lm_and_classifier_save_for_transformers(hf_twin, randomize, tmp_path):
     config = RobertaConfig(**CONFIGS[1])
     ids, mask = make_batch(config, seed=6)
     for ours_class, hf_class in ((RobertaForMaskedLM, transformers.RobertaForMaskedLM),

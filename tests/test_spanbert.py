@@ -7,18 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minibert import BertConfig
-from minibert.spanbert import SpanBertForPreTraining, SpanBoundaryHead, span_targets
+from minibert.models.spanbert import SpanBertForPreTraining, SpanBoundaryHead, span_targets
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: a second thread buys nothing, and on a shared, busy machine two threads per process
-    make their training loops many times slower. Restored after the module."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 CONFIG = BertConfig.tiny(vocab_size=50, hidden_size=32, num_hidden_layers=1, num_attention_heads=4,
                          intermediate_size=64, max_position_embeddings=24)
@@ -144,7 +135,7 @@ def test_mlm_and_sbo_learn_arithmetic_spans():
 
 
 def test_accuracy_by_position_agrees_with_the_model():
-    from minibert.spanbert import accuracy_by_span_position
+    from minibert.models.spanbert import accuracy_by_span_position
 
     torch.manual_seed(0)
     model = SpanBertForPreTraining(CONFIG, max_span_length=8).eval()

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
 from minibert.corpus import load_text
+from minibert.reference.tokenizer_trainers import naive_train_bpe, naive_train_wordpiece
 from minibert.tokenizers import BasicTokenizer, train_bpe, train_wordpiece
 from minibert.tokenizers.bpe import count_words
 from minibert.tokenizers.course import COURSE_VOCAB_PATH, course_tokenizer
-from minibert.tokenizers.reference_trainers import naive_train_bpe, naive_train_wordpiece
 from minibert.tokenizers.trace import trace_merges
 
 ROOT = Path(__file__).resolve().parent.parent

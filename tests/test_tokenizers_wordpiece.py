@@ -14,7 +14,7 @@ from tokenizers import Tokenizer
 from tokenizers.normalizers import BertNormalizer
 from tokenizers.pre_tokenizers import BertPreTokenizer
 
-from minibert.checkpoints import resolve_checkpoint
+from minibert.core.checkpoints import resolve_checkpoint
 from minibert.tokenizers import BasicTokenizer, WordPieceTokenizer, greedy_longest_match
 from minibert.tokenizers.course import course_tokenizer
 from tokenizer_texts import ENGLISH

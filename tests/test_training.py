@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from minibert import BertConfig, BertForMaskedLM
-from minibert.checkpoints import CheckpointError
+from minibert.core.checkpoints import CheckpointError
 from minibert.masking import Masker
-from minibert.mlm_data import MaskedLMDataset, pad_batch
-from minibert.schedules import WarmupDecay, warmup_decay_scheduler
+from minibert.masking.dataset import MaskedLMDataset, pad_batch
 from minibert.training import Trainer, TrainingConfig, evaluate_mlm, unigram_baseline
+from minibert.training.schedules import WarmupDecay, warmup_decay_scheduler
 
 ROOT = Path(__file__).resolve().parent.parent
 PAD, CLS, SEP, MASK = 0, 1, 2, 3
@@ -194,7 +194,7 @@ def small_vocab(folder: Path) -> Path:
 
 def _pretrain(out: Path, nproc: int) -> dict:
     vocab = small_vocab(out.parent)
-    args = ["-m", "minibert.pretrain", "--out", str(out), "--tokenizer", str(vocab), "--steps", "4",
+    args = ["-m", "minibert.training.pretrain", "--out", str(out), "--tokenizer", str(vocab), "--steps", "4",
             "--batch-size", "8", "--seq-len", "32", "--hidden", "32", "--layers", "1", "--heads", "2",
             "--dropout", "0", "--warmup", "1", "--max-documents", "12", "--no-progress", "--threads", "1",
             "--device", "cpu"]

@@ -1,24 +1,24 @@
 """Transformer-XL: the relative shift equals a naive loop, attention equals the NumPy reference (the four terms one
 pair at a time), segment-by-segment with memory equals one pass under the matching mask, and the memory is cut off
 from the gradient. transformers 5 has no Transformer-XL class, so these are the checks."""
+import functools
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from minibert import reference_positions as ref
-from minibert.transformer_xl import (RelativeMultiHeadAttention, TransformerXL, memory_causal_mask,
-                                     relative_position_table, relative_shift, segment_mask)
+from minibert.models.transformer_xl import (RelativeMultiHeadAttention, TransformerXL, memory_causal_mask,
+                                            relative_position_table, relative_shift, segment_mask)
+from minibert.reference import positions as ref
+
+
+@pytest.fixture(scope="module")
+def randomize(randomize):
+    """This module's random weights: N(0, 0.3^2)."""
+    return functools.partial(randomize, scale=0.3)
+
 
 FAST = settings(max_examples=25, deadline=None)
-
-
-def randomize(module, seed, scale=0.3):
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype) * scale)
-    return module
 
 
 def naive_shift(raw, table, query_length, key_length):
@@ -58,7 +58,7 @@ def txl_params(module):
 
 
 @pytest.mark.parametrize("heads, segment, memory", [(1, 5, 0), (2, 4, 3), (4, 3, 6)])
-def test_relative_attention_equals_numpy_four_terms(heads, segment, memory):
+def test_relative_attention_equals_numpy_four_terms(randomize, heads, segment, memory):
     module = randomize(RelativeMultiHeadAttention(16, heads).double().eval(), 1)
     g = torch.Generator().manual_seed(2)
     x = torch.randn(1, segment, 16, dtype=torch.float64, generator=g)
@@ -68,6 +68,7 @@ def test_relative_attention_equals_numpy_four_terms(heads, segment, memory):
         ours = module(x, mask, memory=mem)[0][0].numpy()
     theirs = ref.transformer_xl_attention(x[0].numpy(), txl_params(module), heads,
                                           None if mem is None else mem[0].numpy(), mask.numpy())
+
     assert np.abs(ours - theirs).max() < 1e-6
 
 
@@ -81,7 +82,7 @@ def run_in_segments(model, x, segment):
 
 @pytest.mark.parametrize("dtype, tol", [(torch.float64, 1e-10), (torch.float32, 1e-6)])
 @pytest.mark.parametrize("segment, memory", [(6, 6), (4, 2), (5, 12)])
-def test_one_layer_with_memory_equals_one_pass_under_the_segment_mask(segment, memory, dtype, tol):
+def test_one_layer_with_memory_equals_one_pass_under_the_segment_mask(randomize, segment, memory, dtype, tol):
     model = randomize(TransformerXL(16, 2, 32, 1, memory_length=memory).to(dtype).eval(), 3)
     x = torch.randn(2, 4 * segment, 16, dtype=dtype, generator=torch.Generator().manual_seed(4))
     with torch.no_grad():
@@ -95,7 +96,7 @@ def test_one_layer_with_memory_equals_one_pass_under_the_segment_mask(segment, m
         assert (by_segment - causal).abs().max() > 1e-3
 
 
-def test_unbounded_memory_equals_a_causal_pass_at_any_depth():
+def test_unbounded_memory_equals_a_causal_pass_at_any_depth(randomize):
     model = randomize(TransformerXL(16, 4, 32, 3, memory_length=100).double().eval(), 5)
     x = torch.randn(2, 15, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
     with torch.no_grad():
@@ -104,7 +105,7 @@ def test_unbounded_memory_equals_a_causal_pass_at_any_depth():
     assert len(memory) == 3 and memory[0].shape == (2, 15, 16)
 
 
-def test_memory_receives_no_gradient():
+def test_memory_receives_no_gradient(randomize):
     model = randomize(TransformerXL(16, 2, 32, 2, memory_length=4), 7)
     first = torch.randn(1, 4, 16, requires_grad=True)
     second = torch.randn(1, 4, 16, requires_grad=True)
@@ -117,7 +118,7 @@ def test_memory_receives_no_gradient():
 
 @settings(max_examples=10, deadline=None)
 @given(length=st.integers(2, 8), memory=st.integers(0, 5), seed=st.integers(0, 10_000))
-def test_transformer_xl_leaks_nothing_from_the_future(length, memory, seed):
+def test_transformer_xl_leaks_nothing_from_the_future(randomize, length, memory, seed):
     model = randomize(TransformerXL(8, 2, 16, 2, memory_length=memory).double().eval(), seed)
     g = torch.Generator().manual_seed(seed)
     mem = [torch.randn(1, memory, 8, dtype=torch.float64, generator=g) for _ in range(2)] if memory else None
@@ -129,7 +130,7 @@ def test_transformer_xl_leaks_nothing_from_the_future(length, memory, seed):
 
 @FAST
 @given(length=st.integers(2, 12), memory=st.integers(0, 6), seed=st.integers(0, 10_000))
-def test_relative_scores_depend_only_on_distance(length, memory, seed):
+def test_relative_scores_depend_only_on_distance(randomize, length, memory, seed):
     module = randomize(RelativeMultiHeadAttention(8, 2).double().eval(), seed)
     same = torch.randn(1, 1, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
     x, mem = same.expand(1, length, 8), same.expand(1, memory, 8)
@@ -164,13 +165,13 @@ def test_bad_memory_and_inputs_are_refused():
 
 
 @pytest.mark.parametrize("bidirectional", [True, False])
-def test_xlnet_content_stream_is_this_attention(bidirectional):
+def test_xlnet_content_stream_is_this_attention(randomize, bidirectional):
     """XLNet (chapter 12) reuses this attention: its content stream without segments equals ours plus its
     residual-and-LayerNorm, given the same weights, the same memory and XLNet's own position table."""
     from transformers import XLNetConfig
     from transformers.models.xlnet.modeling_xlnet import XLNetRelativeAttention
 
-    from minibert.positions import sinusoidal_encoding
+    from minibert.core.positions import sinusoidal_encoding
 
     theirs = randomize(XLNetRelativeAttention(XLNetConfig(d_model=16, n_head=2, d_inner=32, dropout=0.0)).double(), 8)
     theirs.eval()

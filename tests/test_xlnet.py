@@ -1,5 +1,6 @@
 """XLNet: permutation masks (properties), partial prediction, the mask explorer widget, and (with the model)
 equality with transformers.XLNetLMHeadModel given the same perm_mask / target_mapping and weights."""
+import functools
 import matplotlib
 
 matplotlib.use("Agg")
@@ -9,20 +10,11 @@ import torch  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from minibert.permutation import (check_order, permutation_masks, prediction_targets, rank_of,  # noqa: E402
-                                  sample_order, target_mapping, to_perm_mask, xlnet_batch_masks)
+from minibert.models.xlnet.permutation import (check_order, permutation_masks, prediction_targets, rank_of,  # noqa: E402
+                                               sample_order, target_mapping, to_perm_mask, xlnet_batch_masks)
 from minibert.widgets import draw_permutation_masks, permutation_explorer, prediction_table  # noqa: E402
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: a second thread buys nothing, and on a shared, busy machine two threads per process
-    make their training loops many times slower. Restored after the module."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 orders = st.integers(1, 40).flatmap(lambda n: st.permutations(list(range(n))))
 
@@ -151,8 +143,8 @@ def test_explorer_controls():
 
 # -- the "New York" demonstration ------------------------------------------------------------------------------------
 def test_new_york_gap_is_the_mutual_information():
-    from minibert.joint_prediction import CityCorpus, exact_tables, expected_log_likelihood, invalid_mass, \
-        mutual_information
+    from minibert.models.xlnet.joint_prediction import (CityCorpus, exact_tables, expected_log_likelihood, invalid_mass,
+                                                        mutual_information)
 
     corpus = CityCorpus()
     tables = exact_tables(corpus)
@@ -163,8 +155,8 @@ def test_new_york_gap_is_the_mutual_information():
 
 
 def test_a_trained_mlm_shows_the_gap():
-    from minibert.joint_prediction import CityCorpus, expected_log_likelihood, invalid_mass, mlm_tables, \
-        train_city_mlm
+    from minibert.models.xlnet.joint_prediction import (CityCorpus, expected_log_likelihood, invalid_mass, mlm_tables,
+                                                        train_city_mlm)
 
     corpus = CityCorpus()
     model, losses = train_city_mlm(corpus, steps=300, batch=16)
@@ -178,7 +170,15 @@ def test_a_trained_mlm_shows_the_gap():
 # -- the model against transformers.XLNetLMHeadModel -----------------------------------------------------------------
 import transformers  # noqa: E402
 
-from minibert.xlnet import XLNetConfig, XLNetLMHeadModel  # noqa: E402
+from minibert.models.xlnet.config import XLNetConfig  # noqa: E402
+from minibert.models.xlnet.model import XLNetLMHeadModel  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def randomize(randomize):
+    """LayerNorm scales around 1, the other weights N(0, 0.2^2)."""
+    return functools.partial(randomize, norms_near_one=True)
+
 
 TOL = 1e-5
 XLNET_CONFIGS = [
@@ -188,24 +188,14 @@ XLNET_CONFIGS = [
 ]
 
 
-def randomize(model, seed):
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * 0.2 + float(name.lower().endswith("norm.weight")))
-
-
 @pytest.fixture(scope="module", params=range(len(XLNET_CONFIGS)))
-def xlnet_pair(request, tmp_path_factory):
+def xlnet_pair(randomize, hf_twin, request, tmp_path_factory):
     torch.manual_seed(0)
     ours = XLNetLMHeadModel(XLNetConfig(**XLNET_CONFIGS[request.param])).eval()
     randomize(ours, 1 + request.param)
-    folder = tmp_path_factory.mktemp("xlnet")
-    ours.save_pretrained(folder)
-    theirs, info = transformers.XLNetLMHeadModel.from_pretrained(folder, output_loading_info=True)
-    assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], info
+    theirs = hf_twin(ours, transformers.XLNetLMHeadModel, tmp_path_factory.mktemp("xlnet"), attn=None)
     assert theirs.lm_loss.weight.data_ptr() == theirs.transformer.word_embedding.weight.data_ptr()
-    return ours, theirs.eval()
+    return ours, theirs
 
 
 def batch(config, size=3, length=96, seed=2):
@@ -258,7 +248,7 @@ def test_content_stream_and_memory_equal_transformers(xlnet_pair):
     assert c.memory[0].shape[1] == min(kept, 96 + 40)
 
 
-def test_transformers_checkpoint_loads_into_minibert(tmp_path):
+def test_transformers_checkpoint_loads_into_minibert(randomize, tmp_path):
     hf_config = transformers.XLNetConfig(vocab_size=64, d_model=24, n_layer=2, n_head=2, d_inner=30, mem_len=16)
     torch.manual_seed(0)
     theirs = transformers.XLNetLMHeadModel(hf_config).eval()

@@ -31,7 +31,7 @@ def _(answer):
               return softmax(np.asarray(scores, dtype=float)) / temperature
           """)
 def _(answer):
-    from ..reference import softmax
+    from minibert.reference.encoder import softmax
 
     scores = np.array([2.0, 1.0, 0.1])
     for t in (0.5, 1.0, 3.0):

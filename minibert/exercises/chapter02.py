@@ -28,7 +28,7 @@ from . import exercise
               return out
           """)
 def _(answer):
-    from ..positions import sinusoidal_encoding
+    from minibert.core.positions import sinusoidal_encoding
 
     for pos, dim in [(0, 8), (3, 8), (17, 16), (250, 64)]:
         got = np.asarray(answer(pos, dim), dtype=float)
@@ -65,7 +65,7 @@ def _(answer):
               return m
           """)
 def _(answer):
-    from ..positions import sinusoidal_encoding
+    from minibert.core.positions import sinusoidal_encoding
 
     dim = 16
     table = sinusoidal_encoding(torch.arange(60), dim, dtype=torch.float64).numpy()
@@ -98,7 +98,7 @@ def _(answer):
               return np.clip(i - j, -k, k) + k
           """)
 def _(answer):
-    from ..positions import clipped_distance_index, relative_distances
+    from minibert.core.positions import clipped_distance_index, relative_distances
 
     for length, k in [(5, 1), (8, 3), (12, 20)]:
         got = np.asarray(answer(length, k))
@@ -116,7 +116,7 @@ def _(answer):
                "smallest distance d whose bucket equals the bucket of d + 1.",
           solution="""
           import torch
-          from minibert.positions import t5_buckets
+          from minibert.core.positions import t5_buckets
 
           buckets = t5_buckets(torch.arange(0, 200), bidirectional=True, num_buckets=32, max_distance=128)
           answer = int(next(d for d in range(199) if buckets[d] == buckets[d + 1]))
@@ -155,7 +155,7 @@ def _(answer):
               return out
           """)
 def _(answer):
-    from ..transformer_xl import memory_causal_mask, relative_position_table, relative_shift
+    from minibert.models.transformer_xl import memory_causal_mask, relative_position_table, relative_shift
 
     for query_length, memory in [(4, 0), (3, 5), (6, 2)]:
         key_length = query_length + memory

@@ -6,9 +6,9 @@ from . import exercise
 
 
 def _layer_parameters(hidden: int) -> int:
-    from ..config import BertConfig
-    from ..params import count_parameters
-    from ..transformer import EncoderLayer
+    from minibert.core.config import BertConfig
+    from minibert.core.parameter_count import count_parameters
+    from minibert.core.transformer import EncoderLayer
 
     config = BertConfig(hidden_size=hidden, num_attention_heads=1, intermediate_size=4 * hidden)
     return count_parameters(lambda: EncoderLayer.from_config(config))
@@ -55,8 +55,8 @@ def _(answer):
               return embeddings.norm(embeddings.token(input_ids) + embeddings.segment(token_type_ids))
           """)
 def _(answer):
-    from ..bert import BertEmbeddings
-    from ..config import BertConfig
+    from minibert.core.config import BertConfig
+    from minibert.models.bert.model import BertEmbeddings
 
     torch.manual_seed(0)
     module = BertEmbeddings(BertConfig.tiny()).eval()
@@ -85,7 +85,7 @@ def _(answer):
               return hidden.mean(1)
           """)
 def _(answer):
-    from ..bert import mean_pool
+    from minibert.models.bert.model import mean_pool
 
     g = torch.Generator().manual_seed(0)
     hidden = torch.randn(3, 7, 5, generator=g)

@@ -17,7 +17,7 @@ from . import exercise
               return peak * (1 - step / total)
           """)
 def _(answer):
-    from ..schedules import WarmupDecay
+    from minibert.training.schedules import WarmupDecay
 
     for warmup, total, peak in ((10, 100, 1e-3), (4, 8, 2.0), (30, 300, 5e-4)):
         schedule = WarmupDecay(warmup, total, "linear")

@@ -23,7 +23,7 @@ from . import exercise
 def _(answer):
     import torch
 
-    from ..finetuning import best_span
+    from minibert.training.finetuning import best_span
 
     cases = [([0.0, 5.0, 0.0, 0.0], [4.0, 0.0, 1.0, 0.0], 3)]  # best end comes before the best start
     g = torch.Generator().manual_seed(0)
@@ -51,7 +51,7 @@ def _(answer):
               return [-100 if w is None else word_labels[w] for w in word_ids]
           """)
 def _(answer):
-    from ..finetuning import align_word_labels
+    from minibert.training.finetuning import align_word_labels
 
     for word_ids, labels in (([None, 0, 0, 1, 2, 2, 2, None], [3, 1, 2]), ([None, 0, 1, None], [0, 1]),
                              ([None, 0, 0, 0, None, 0, 1, None], [2, 1])):
@@ -79,7 +79,7 @@ def _(answer):
               return {(i, i + 1, tag[2:]) for i, tag in enumerate(tags) if tag.startswith("B-")}
           """)
 def _(answer):
-    from ..finetuning import bio_spans
+    from minibert.training.finetuning import bio_spans
 
     for tags in (["B-CODE", "I-CODE", "O", "B-CODE"], ["O", "B-CODE", "B-CODE", "I-CODE", "I-CODE"],
                  ["I-X", "I-X", "O", "B-Y", "I-X"], ["O", "O"]):

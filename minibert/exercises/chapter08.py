@@ -41,8 +41,8 @@ def _(answer):
               return torch.arange(input_ids.shape[1]).expand_as(input_ids) + pad + 1
           """)
 def _(answer):
-    from ..bert import BertEmbeddings
-    from ..roberta import RobertaConfig
+    from minibert.models.bert.model import BertEmbeddings
+    from minibert.models.roberta import RobertaConfig
 
     for pad in (1, 4):
         embeddings = BertEmbeddings(RobertaConfig.tiny(pad_token_id=pad))

@@ -8,7 +8,7 @@ def _factorised(vocab: int, width: int, hidden: int) -> int:
     """Token table plus projection, counted on modules built on the meta device (nothing allocated)."""
     from torch import nn
 
-    from ..params import count_parameters
+    from minibert.core.parameter_count import count_parameters
 
     return count_parameters(lambda: nn.Embedding(vocab, width)) + count_parameters(lambda: nn.Linear(width, hidden))
 
@@ -81,9 +81,9 @@ def _(answer):
               return layer if sharing == "all" else L * layer
           """)
 def _(answer):
-    from ..albert import AlbertConfig
-    from ..params import count_parameters
-    from ..transformer import Encoder
+    from minibert.core.parameter_count import count_parameters
+    from minibert.core.transformer import Encoder
+    from minibert.models.albert.model import AlbertConfig
 
     for hidden, layers in ((64, 4), (768, 12)):
         for sharing in ("none", "attention", "ffn", "all"):

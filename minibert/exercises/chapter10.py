@@ -25,7 +25,7 @@ def _logits(seed: int, rows: int = 6, vocab: int = 23) -> tuple[torch.Tensor, to
               return torch.softmax(logits, dim=-1) / T
           """)
 def _(answer):
-    from ..distillation import soften
+    from minibert.models.distilbert.distillation import soften
 
     logits = _logits(0)[0]
     for temperature in (0.5, 1.0, 2.0, 10.0):
@@ -61,7 +61,7 @@ def _(answer):
               return (log_p_teacher.exp() * (log_p_teacher - log_p_student)).sum(-1).mean()
           """)
 def _(answer):
-    from ..distillation import distillation_loss
+    from minibert.models.distilbert.distillation import distillation_loss
 
     student, teacher = _logits(1)
     for temperature in (1.0, 2.0, 4.0):
@@ -97,7 +97,7 @@ def _(answer):
               return list(range(0, teacher_layers, teacher_layers // student_layers))[:student_layers]
           """)
 def _(answer):
-    from ..distilbert import spread_layers
+    from minibert.models.distilbert.model import spread_layers
 
     got = answer(12, 6)
     if list(got) == [0, 2, 4, 6, 8, 10]:
@@ -114,10 +114,10 @@ def _(answer):
           solution="answer = 1 - 66_362_880 / 109_482_240",
           wrong="answer = 0.5")
 def _(answer):
-    from ..bert import BertModel
-    from ..config import BertConfig
-    from ..distilbert import DistilBertConfig, DistilBertModel
-    from ..params import count_parameters
+    from minibert.core.config import BertConfig
+    from minibert.core.parameter_count import count_parameters
+    from minibert.models.bert.model import BertModel
+    from minibert.models.distilbert.model import DistilBertConfig, DistilBertModel
 
     assert isinstance(answer, (float, int, np.floating)), f"expected a number, got {type(answer).__name__}"
     if 1 < answer <= 100:

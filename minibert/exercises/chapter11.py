@@ -37,7 +37,7 @@ def _(answer):
               return [(i, start, end - 1, i - start) for i in range(start, end)]
           """)
 def _(answer):
-    from ..spanbert import span_targets
+    from minibert.models.spanbert import span_targets
 
     for start, end in ((3, 6), (1, 2), (5, 15)):
         got = [tuple(int(v) for v in row) for row in answer(start, end)]

@@ -28,7 +28,7 @@ from . import exercise
               return rank[None, :] <= rank[:, None]
           """)
 def _(answer):
-    from ..permutation import permutation_masks
+    from minibert.models.xlnet.permutation import permutation_masks
 
     for order in ([2, 0, 1], [0, 1, 2, 3], [4, 2, 0, 3, 1], [3, 2, 1, 0]):
         got = torch.as_tensor(answer(list(order))).bool()
@@ -56,7 +56,7 @@ def _(answer):
               return list(order[: math.ceil(len(order) / K)])
           """)
 def _(answer):
-    from ..permutation import prediction_targets
+    from minibert.models.xlnet.permutation import prediction_targets
 
     for order, K in (([3, 1, 0, 2, 5, 4], 2), ([0, 1, 2, 3, 4, 5, 6], 3), ([2, 0, 1], 1), ([4, 0, 3, 1, 2], 6)):
         got = [int(p) for p in answer(list(order), K)]
@@ -86,7 +86,7 @@ def _(answer):
               return float(-(joint[seen] * joint[seen].log()).sum())
           """)
 def _(answer):
-    from ..joint_prediction import CityCorpus, mutual_information
+    from minibert.models.xlnet.joint_prediction import CityCorpus, mutual_information
 
     independent = torch.full((2, 3), 1 / 6, dtype=torch.float64)
     got = float(answer(independent))
@@ -108,7 +108,7 @@ def _(answer):
               return query_mask.float()
           """)
 def _(answer):
-    from ..permutation import permutation_masks, to_perm_mask
+    from minibert.models.xlnet.permutation import permutation_masks, to_perm_mask
 
     _, query = permutation_masks([2, 0, 3, 1])
     got = answer(query.clone())

@@ -42,7 +42,7 @@ def _(answer):
               return torch.gather(every, 1, index.T)
           """)
 def _(answer):
-    from ..disentangled_attention import DisentangledSelfAttention
+    from minibert.models.deberta.disentangled_attention import DisentangledSelfAttention
 
     module = DisentangledSelfAttention(8, 1, 4, pos_att_type=("c2p",))
     g = torch.Generator().manual_seed(0)
@@ -83,7 +83,7 @@ def _(answer):
               return m + math.ceil(math.log(abs(r) / m) / math.log((max_position - 1) / m) * (m - 1))
           """)
 def _(answer):
-    from ..positions import deberta_log_buckets
+    from minibert.core.positions import deberta_log_buckets
 
     for bucket_size, max_position in [(256, 512), (8, 64)]:
         for r in (-600, -300, -130, -40, -5, 0, 3, 4, 5, 9, 63, 129, 200, 511, 900):
@@ -97,7 +97,7 @@ def _(answer):
           hint="position_buckets = 256 distances on each side: DebertaV2Config.v3_base().position_buckets, and the "
                "table holds 2 * span rows.",
           solution="""
-          from minibert.deberta import DebertaV2Config
+          from minibert.models.deberta.model import DebertaV2Config
 
           answer = 2 * DebertaV2Config.v3_base().position_buckets
           """,

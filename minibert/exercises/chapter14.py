@@ -37,7 +37,7 @@ from . import exercise
               return inputs, targets
           """)
 def _(answer):
-    from ..noise import span_corrupt
+    from minibert.models.family.noise import span_corrupt
 
     sentinels = [f"<extra_id_{k}>" for k in range(20)]
     tokens = "Thank you for inviting me to your party last week .".split()
@@ -98,7 +98,7 @@ def _(answer):
               return list(range(n_source + n_target + 4))
           """)
 def _(answer):
-    from ..xlm import translation_lm_input
+    from minibert.models.family.xlm import translation_lm_input
 
     for n, m in ((4, 4), (1, 6), (9, 2)):
         expected = translation_lm_input(["x"] * n, ["y"] * m, 0, 1).position_ids.tolist()
@@ -116,7 +116,7 @@ def _(answer):
           answer = round(0.15 * 512)
           """)
 def _(answer):
-    from ..noise import spans_of, t5_noise_mask
+    from minibert.models.family.noise import spans_of, t5_noise_mask
 
     assert isinstance(answer, int), f"expected a whole number, got {answer!r}"
     needed = len(spans_of(t5_noise_mask(512)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from ..attention import causal_mask
+from minibert.core.attention import causal_mask
 from .mlm import IGNORE_INDEX
 
 __all__ = ["mask_last_token"]

@@ -14,7 +14,7 @@ Ties and ids follow Hugging Face ``tokenizers``' BpeTrainer exactly, so the merg
 same order: ids are the special tokens, then the alphabet sorted by code point, then each new token as it is
 made; among pairs with equal counts the one with the smallest ``(left id, right id)`` wins. (Like the reference,
 a token that two different merges produce keeps one id, and a pair's own count is not reset after it is merged.)
-``minibert.tokenizers.reference_bpe`` holds the recount-everything version used as a check and a baseline.
+``minibert.reference.tokenizer_trainers`` holds the recount-everything version used as a check and a baseline.
 """
 from __future__ import annotations
 

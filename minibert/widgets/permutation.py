@@ -1,8 +1,8 @@
 """Permutation-mask explorer: type a sentence, pick a factorisation order (shuffle, a seed, or type it) and see
 XLNet's content-stream and query-stream masks side by side, and which tokens each prediction may use.
 
-Every mask comes from :mod:`minibert.permutation`; :func:`draw_permutation_masks` only draws (and is what the
-tests call); :func:`permutation_explorer` wraps it in ipywidgets controls.
+Every mask comes from :mod:`minibert.models.xlnet.permutation`; :func:`draw_permutation_masks` only draws (and is what
+the tests call); :func:`permutation_explorer` wraps it in ipywidgets controls.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Sequence
 
 import torch
 
-from ..permutation import check_order, permutation_masks, prediction_targets, rank_of, sample_order
+from minibert.models.xlnet.permutation import check_order, permutation_masks, prediction_targets, rank_of, sample_order
 
 __all__ = ["draw_permutation_masks", "prediction_table", "parse_order", "permutation_explorer"]
 

@@ -1,8 +1,8 @@
 """Relative-position explorer: pick a scheme (plain distance, Shaw clipping, T5 buckets, DeBERTa log buckets) and its
 parameters; see the (query, key) matrix of what the model can tell apart on a toy sentence, the same function over
 every distance up to :data:`PROFILE_WINDOW` (where the maximum distances act: a toy sentence is too short to reach
-them) and, for DeBERTa, the three score terms. Every number comes from :mod:`minibert.positions` and
-:mod:`minibert.disentangled_attention`.
+them) and, for DeBERTa, the three score terms. Every number comes from :mod:`minibert.core.positions` and
+:mod:`minibert.models.deberta.disentangled_attention`.
 
 :func:`relative_position_matrix`, :func:`relative_position_profile` and :func:`deberta_terms` compute (all three
 for one setting: :func:`relative_position_view`), :func:`draw_relative_positions` draws (testable without a browser), :func:`relative_position_explorer` wraps them in
@@ -15,8 +15,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..disentangled_attention import DisentangledSelfAttention
-from ..positions import clipped_distance_index, relative_distances, t5_buckets
+from minibert.core.positions import clipped_distance_index, relative_distances, t5_buckets
+from minibert.models.deberta.disentangled_attention import DisentangledSelfAttention
 
 __all__ = ["SCHEMES", "PARAMETERS", "PROFILE_WINDOW", "relative_position_matrix", "relative_position_profile",
            "deberta_terms", "relative_position_view", "draw_relative_positions", "relative_position_explorer"]

@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..distillation import distillation_loss, soften
+from minibert.models.distilbert.distillation import distillation_loss, soften
 
 __all__ = ["temperature_view", "draw_temperature", "temperature_explorer", "TEMPERATURES"]
 

@@ -1,0 +1,14 @@
+"""The encoder every model in the course is built from (chapters 01-03).
+
+- :mod:`.attention` (01): scaled dot-product and multi-head self-attention, masks as additive biases;
+- :mod:`.positions` (02): sinusoidal and learned absolute positions, relative distances, T5 and DeBERTa buckets;
+- :mod:`.relative_attention` (02): Shaw et al.'s relative attention and T5's relative bias;
+- :mod:`.transformer` (03): the feed-forward block, the post-LN encoder layer, the encoder stack and BERT's
+  initialiser;
+- :mod:`.config` (03): :class:`~minibert.core.config.BertConfig`, validated, with Hugging Face's field names;
+- :mod:`.outputs` (03): :class:`~minibert.core.outputs.ModelOutput`, the base of every model's output;
+- :mod:`.checkpoints` (03): Hugging Face checkpoint folders in both directions, through key rules;
+- :mod:`.parameter_count` (03): parameters counted on the ``meta`` device, BERT-base/large tables.
+
+The models in :mod:`minibert.models` reuse these parts; nothing here imports a model at import time.
+"""

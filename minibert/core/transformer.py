@@ -1,0 +1,161 @@
+r"""The Transformer encoder block BERT stacks: post-LN residual attention and feed-forward sub-layers.
+
+.. math::  H = \mathrm{LayerNorm}(X + \mathrm{Dropout}(\mathrm{MultiHead}(X)))
+
+.. math::  Y = \mathrm{LayerNorm}(H + \mathrm{Dropout}(W_2\,\mathrm{GELU}(W_1 H + b_1) + b_2))
+
+(Vaswani et al., 2017, section 3.1: "LayerNorm(x + Sublayer(x))"; BERT swaps ReLU for GELU.)
+The sub-module names match :func:`minibert.reference.encoder_layer`'s parameter dict, so the NumPy reference can
+be fed this module's weights directly.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .attention import MultiHeadSelfAttention
+
+__all__ = ["activation_function", "init_layer", "init_weights", "FeedForward", "EncoderLayer", "Encoder", "SHARING_MODES"]
+
+
+def activation_function(name: str):
+    """BERT's activations by their Hugging Face names: ``gelu`` is exact (erf), ``gelu_new`` the tanh form."""
+    table = {
+        "gelu": F.gelu,
+        "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
+        "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh"),
+        "relu": F.relu,
+    }
+    if name not in table:
+        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(table)}")
+    return table[name]
+
+
+def init_layer(module: nn.Module, std: float) -> None:
+    """BERT's initialisation of one layer: N(0, std^2) weights, zero biases, LayerNorm at identity, zero padding
+    embedding. Other modules are left alone (a model with parameters of its own initialises them next to this)."""
+    if isinstance(module, nn.Linear):
+        nn.init.normal_(module.weight, std=std)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.Embedding):
+        nn.init.normal_(module.weight, std=std)
+        if module.padding_idx is not None:
+            with torch.no_grad():
+                module.weight[module.padding_idx].zero_()
+    elif isinstance(module, nn.LayerNorm):
+        nn.init.ones_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
+def init_weights(*modules: nn.Module, std: float) -> None:
+    """:func:`init_layer` on every layer inside ``modules``, in ``Module.apply``'s order (children first), so the
+    random draws, and with a seed the weights, are the same wherever a model calls it."""
+    for module in modules:
+        module.apply(lambda layer: init_layer(layer, std))
+
+
+class FeedForward(nn.Module):
+    """Position-wise FFN: the same two-layer MLP applied to every position, ``H -> 4H -> H`` in BERT."""
+
+    def __init__(self, hidden_size: int, intermediate_size: int, activation: str = "gelu"):
+        super().__init__()
+        self.inner = nn.Linear(hidden_size, intermediate_size)
+        self.outer = nn.Linear(intermediate_size, hidden_size)
+        self.activation = activation_function(activation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.outer(self.activation(self.inner(x)))
+
+
+class EncoderLayer(nn.Module):
+    """One post-LN encoder layer: self-attention and FFN, each followed by dropout, residual add and LayerNorm."""
+
+    def __init__(
+        self,
+        hidden_size: int,
+        num_heads: int,
+        intermediate_size: int,
+        activation: str = "gelu",
+        dropout: float = 0.1,
+        attention_dropout: float = 0.1,
+        layer_norm_eps: float = 1e-12,
+        attention: nn.Module | None = None,
+    ):
+        super().__init__()
+        # Any attention with the signature ``(x, mask, need_weights, **inputs) -> (output, weights)`` plugs in here:
+        # relative-position variants (Transformer-XL, DeBERTa) reuse the block around it unchanged.
+        self.attention = attention if attention is not None else MultiHeadSelfAttention(
+            hidden_size, num_heads, attention_dropout)
+        self.attention_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+        self.ffn = FeedForward(hidden_size, intermediate_size, activation)
+        self.ffn_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+        self.dropout = nn.Dropout(dropout)
+
+    @classmethod
+    def from_config(cls, config) -> "EncoderLayer":
+        return cls(
+            config.hidden_size, config.num_attention_heads, config.intermediate_size, config.hidden_act,
+            config.hidden_dropout_prob, config.attention_probs_dropout_prob, config.layer_norm_eps,
+        )
+
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, need_weights: bool = False, **attention_inputs
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``attention_inputs`` go to the attention module as they are (a memory, relative embeddings, ...)."""
+        attended, weights = self.attention(x, mask, need_weights, **attention_inputs)
+        return self.after_attention(x, attended), weights
+
+    def after_attention(self, x: torch.Tensor, attended: torch.Tensor) -> torch.Tensor:
+        """The rest of the layer once attention has run: dropout, residual add and LayerNorm, then the same around
+        the FFN. A layer whose attention returns several streams (XLNet's) finishes each one with this."""
+        x = self.attention_norm(x + self.dropout(attended))
+        return self.ffn_norm(x + self.dropout(self.ffn(x)))
+
+
+SHARING_MODES = ("none", "attention", "ffn", "all")
+
+
+class Encoder(nn.Module):
+    """A stack of ``num_hidden_layers`` encoder layers; collects per-layer attentions and hidden states on request.
+
+    ``config.cross_layer_sharing`` (ALBERT, Lan et al. 2019, section 3.1): ``"none"`` gives every layer its own
+    weights (BERT); ``"all"`` applies one layer L times; ``"attention"`` / ``"ffn"`` let all layers share that
+    sub-layer (with its LayerNorm) and keep their own copy of the other.
+    """
+
+    def __init__(self, config):
+        super().__init__()
+        sharing, depth = config.cross_layer_sharing, config.num_hidden_layers
+        if sharing not in SHARING_MODES:
+            raise ValueError(f"cross_layer_sharing must be one of {SHARING_MODES}, got {sharing!r}")
+        self.depth = depth
+        self.layers = nn.ModuleList(EncoderLayer.from_config(config) for _ in range(1 if sharing == "all" else depth))
+        first = self.layers[0]
+        for layer in self.layers[1:]:
+            if sharing == "attention":
+                layer.attention, layer.attention_norm = first.attention, first.attention_norm
+            elif sharing == "ffn":
+                layer.ffn, layer.ffn_norm = first.ffn, first.ffn_norm
+
+    def layer(self, i: int) -> EncoderLayer:
+        """The module applied at depth ``i``: layer ``i``, or the one shared layer (transformers' group index)."""
+        return self.layers[i * len(self.layers) // self.depth]
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+    ) -> tuple[torch.Tensor, list[torch.Tensor] | None, list[torch.Tensor] | None]:
+        attentions = [] if output_attentions else None
+        hidden_states = [x] if output_hidden_states else None
+        for i in range(self.depth):
+            x, weights = self.layer(i)(x, mask, need_weights=output_attentions)
+            if output_attentions:
+                attentions.append(weights)
+            if output_hidden_states:
+                hidden_states.append(x)
+        return x, attentions, hidden_states
