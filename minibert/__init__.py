@@ -12,7 +12,7 @@ chapter                   where its code lives
 02 positions              ``minibert.core.positions``, ``minibert.core.relative_attention``,
                           ``minibert.models.transformer_xl``, ``minibert.reference.positions``
 03 transformer and BERT   ``minibert.core`` (``transformer``, ``config``, ``outputs``, ``checkpoints``,
-                          ``parameter_count``), ``minibert.models.bert``
+                          ``parameter_count``), ``minibert.models.elmo``, ``minibert.models.bert``
 04 tokenizers             ``minibert.tokenizers``, ``minibert.reference.tokenizer_trainers``, ``minibert.corpus``
 05 masked LM              ``minibert.masking`` (the masked-LM dataset: ``minibert.masking.dataset``)
 06 pre-training           ``minibert.training`` (``trainer``, ``loop``, ``schedules``, ``pretrain``)

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_pretrain_script_writes_to_out_and_leaves_the_asset_alone(tmp_path, monkeypatch):
     """Chapter 06 suggests ``scripts/pretrain_tiny_bert.py --steps 2000 --out runs/...``: the run must land in that
     folder, and the committed ``assets/tiny_bert`` (which chapters 06, 07 and 10 read) must stay as it is."""
-    import minibert.pretrain
+    import minibert.training.pretrain
 
     seen = {}
 
@@ -27,7 +27,7 @@ def test_pretrain_script_writes_to_out_and_leaves_the_asset_alone(tmp_path, monk
 
     asset = ROOT / "assets" / "tiny_bert" / "summary.json"
     before = asset.read_bytes()
-    monkeypatch.setattr(minibert.pretrain, "main", fake_main)
+    monkeypatch.setattr(minibert.training.pretrain, "main", fake_main)
     target = tmp_path / "tiny_bert_2000"
     monkeypatch.setattr(sys, "argv", ["pretrain_tiny_bert.py", "--steps", "2000", "--out", str(target)])
     runpy.run_path(str(ROOT / "scripts" / "pretrain_tiny_bert.py"), run_name="__main__")
@@ -57,7 +57,7 @@ def test_query_gradients_are_much_smaller_than_value_gradients_at_initialisation
     times that of W_Q; at N(0, 0.05) the gap is much smaller."""
     import torch
 
-    from minibert.pretrain import build_datasets, build_model, load_tokenizer
+    from minibert.training.pretrain import build_datasets, build_model, load_tokenizer
 
     torch.manual_seed(0)
     tokenizer = load_tokenizer("course")

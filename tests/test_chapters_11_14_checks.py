@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from minibert.noise import t5_span_corruption
+from minibert.models.family.noise import t5_span_corruption
 
 ROOT = Path(__file__).resolve().parent.parent
 SENTINELS = [f"<extra_id_{k}>" for k in range(100)]
