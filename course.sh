@@ -58,11 +58,10 @@ setup() {
     fi
     echo "==> installing the course into $VENV (first run takes a few minutes)"
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    # torch first, pinned: an unpinned torch on a CPU machine can pull a multi-GB CUDA build. A newer torch that
-    # is already installed is kept.
+    # torch first, and the build that fits the machine (see the knobs above): left to pip, `pip install torch` on
+    # Linux pulls a multi-GB CUDA build even on a laptop without a GPU. A torch that is already installed is kept.
     if ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
-        "$VENV/bin/python" -m pip install --quiet ${MINIBERT_TORCH_INDEX:+--extra-index-url "$MINIBERT_TORCH_INDEX"} \
-            "$TORCH_SPEC"
+        "$VENV/bin/python" scripts/install_torch.py "$TORCH_SPEC"
     fi
     "$VENV/bin/python" -m pip install --quiet -e ".[test]"
     "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (minibert)" >/dev/null

@@ -101,7 +101,7 @@ def loud(text: str) -> None:
 def main(argv: list[str]) -> int:
     spec = argv[0] if argv else "torch==2.13.0"
     chosen = plan(detect(), spec, os.environ.get("MINIBERT_TORCH_INDEX") or None)
-    (loud if chosen.loud else lambda text: print(f"==> {text}"))(chosen.message)
+    (loud if chosen.loud else lambda text: print(f"==> {text}", flush=True))(chosen.message)
     return subprocess.call([sys.executable, "-m", "pip", "install", "--quiet", *chosen.pip_args])
 
 

@@ -64,7 +64,10 @@ def test_an_unreachable_index_is_reported_as_such_not_raised():
 
 
 def test_course_sh_installs_torch_through_the_chooser():
-    script = (ROOT / "course.sh").read_text()
-    assert "scripts/install_torch.py" in script
+    commands = [line.strip() for line in (ROOT / "course.sh").read_text().splitlines()
+                if not line.lstrip().startswith("#")]
+    assert any(line.startswith('"$VENV/bin/python" scripts/install_torch.py') for line in commands), (
+        "course.sh must install torch through scripts/install_torch.py")
+    assert not any("pip install" in line and "TORCH_SPEC" in line for line in commands), "torch installed directly"
     result = subprocess.run(["bash", "-n", str(ROOT / "course.sh")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
