@@ -16,8 +16,9 @@
 # MINIBERT_KERNELS=avx2 runs stage 1 with torch's and MKL's kernels forced to AVX2 (an older laptop or a CI runner:
 # different round-off, which no compared output may depend on; CI sets it). MINIBERT_NBVAL=lax executes every
 # notebook without comparing outputs (the "newest torch" job: a new release may change random streams and kernels).
-# MINIBERT_WORKERS=2 is how many test processes each full stage runs side by side (pytest-xdist; 1 turns it off):
-# a notebook waits on its kernel, on JupyterLab and on the page much of the time, so two keep two cores busy.
+# MINIBERT_WORKERS=N runs N test processes side by side in each full stage (pytest-xdist; default 1). Only on a
+# machine with 4 or more cores per two workers: each notebook uses two torch threads, and torch's spinning threads
+# from two notebooks on two cores slowed a training cell from 40 s to over 300 s.
 # Stage 2 drives the machine's Chromium (never downloads one): MINIBERT_CHROMIUM=/path/to/chrome picks it; without
 # one, it is installed with apt-get when that is possible (root), else stage 2 is skipped with a loud message, or
 # fails when MINIBERT_REQUIRE_BROWSER=1 (CI sets it).
@@ -145,7 +146,7 @@ run_browser_stage() {
 parallel_args() {
     # $1 = how tests are dealt to the workers: "loadfile" for stage 1 (a notebook's cells must run in order in one
     # kernel, so a file stays on one worker), "load" for stage 2 (each chapter is one test, on its own).
-    local workers="${MINIBERT_WORKERS:-2}"
+    local workers="${MINIBERT_WORKERS:-1}"
     [ "$workers" -gt 1 ] && echo "-n $workers --dist $1"
     return 0
 }

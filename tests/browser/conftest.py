@@ -1,5 +1,5 @@
 """Fixtures of the browser stage: one JupyterLab server and one headless Chromium for the whole run (for each
-worker, when pytest-xdist runs chapters side by side: `bash course.sh browser` runs two).
+worker, when pytest-xdist runs chapters side by side: `MINIBERT_WORKERS=2 bash course.sh browser`).
 
 Stage 1 of the test command walks into this folder too; nothing here imports Playwright until a fixture is used,
 and this folder's test file is not named ``test_*.py``, so stage 1 collects nothing from it.
