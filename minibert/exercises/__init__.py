@@ -4,14 +4,20 @@ In a notebook::
 
     from minibert.exercises import check, hint, solution
     def answer(x): ...          # the learner's attempt
-    check("01.1", answer)       # prints a pass/fail line and, on failure, what is wrong and a hint
-    hint("01.1")                # the hint on its own
-    solution("01.1")            # reveals the model solution (try first!)
+    check("01.1", answer)       # one line: correct, not yet (and why), or not attempted yet
+    hint("01.1")                # the idea; hint("01.1", 2): the API and shapes; hint("01.1", 3): code
+    solution("01.1")            # the model solution (try first!)
 
 Each chapter registers its exercises in ``minibert/exercises/chapterNN.py`` with :func:`exercise`: a checker that
-raises ``AssertionError("what is wrong")`` for a bad answer, a hint, a model solution (source code defining
-``answer``) and a typical wrong answer. The test suite runs every solution and every wrong answer through its
-checker, so a check can neither reject the model solution nor accept the classic mistake.
+raises ``AssertionError("what is wrong")`` for a bad answer, hints in tiers, a model solution (source code defining
+``answer``) and the typical wrong answers. A *build* exercise also names the implementations it asks the learner to
+write (``builds``: the library's version, torch's ready-made one) and a ``shortcut`` answer that uses them; the check
+rejects any answer that is, wraps or calls them (see :mod:`minibert.exercises.watch`). Every answer runs under a
+time limit. The test suite runs every solution (accepted), every wrong answer and shortcut (rejected) and an answer
+that never returns (stopped) through its checker.
+
+Kinds: ``build`` (write a mechanism), ``compute`` (a formula or a few lines), ``recall`` (a number from the
+chapter), ``predict`` (state what a change will do, then the check runs it and compares).
 """
 from __future__ import annotations
 
@@ -19,15 +25,22 @@ import dis
 import importlib
 import pkgutil
 import re
+import sys
 import textwrap
+import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
 
-__all__ = ["Exercise", "exercise", "check", "passes", "hint", "solution", "get", "all_exercises", "CHAPTERS"]
+from .watch import OutOfTime, Watch, is_learner_code, resolve, shortcut_in
+
+__all__ = ["Exercise", "exercise", "check", "passes", "verdict", "hint", "solution", "get", "all_exercises",
+           "CHAPTERS", "KINDS"]
 
 # chapters whose exercise modules exist, found on disk: "01.3" lives in minibert/exercises/chapter01.py
 CHAPTERS = tuple(sorted(m.name[len("chapter"):] for m in pkgutil.iter_modules(__path__)
                         if re.fullmatch(r"chapter\d\d", m.name)))
+KINDS = ("build", "compute", "recall", "predict")
+TIERS = {1: "the idea", 2: "the API and shapes", 3: "code"}
 
 
 @dataclass(frozen=True)
@@ -35,14 +48,31 @@ class Exercise:
     key: str
     title: str
     checker: Callable[[Any], None]
-    hint: str
+    hints: tuple[str, ...]
     solution: str
-    wrong: str
+    wrongs: tuple[str, ...]
+    kind: str = "compute"
+    builds: tuple[str, ...] = ()
+    shortcut: str | None = None
+    seconds: float = 30.0
+
+    @property
+    def hint(self) -> str:
+        return self.hints[0]
+
+    @property
+    def wrong(self) -> str:
+        return self.wrongs[0]
+
+    def forbidden(self) -> list[tuple[str, Any]]:
+        return [(name, resolve(name)) for name in self.builds]
 
     def run_solution(self, source: str | None = None) -> Any:
-        """Execute a solution's source and return the ``answer`` it defines."""
-        namespace: dict[str, Any] = {}
-        exec(textwrap.dedent(source if source is not None else self.solution), namespace)  # noqa: S102 (our own text)
+        """Execute a solution's source (ours, or a registered wrong answer) and return the ``answer`` it defines."""
+        namespace: dict[str, Any] = {"__name__": f"exercise_{self.key.replace('.', '_')}"}
+        code = compile(textwrap.dedent(source if source is not None else self.solution), f"<solution {self.key}>",
+                       "exec")
+        exec(code, namespace)  # noqa: S102 (our own text)
         if "answer" not in namespace:
             raise RuntimeError(f"the solution of exercise {self.key} defines no `answer`")
         return namespace["answer"]
@@ -51,14 +81,34 @@ class Exercise:
 _REGISTRY: dict[str, Exercise] = {}
 
 
-def exercise(key: str, title: str, hint: str, solution: str, wrong: str):
-    """Decorator registering a checker function under ``key`` ("CC.N")."""
+def _clean(source: str) -> str:
+    return textwrap.dedent(source).strip() + "\n"
+
+
+def exercise(key: str, title: str, *, hints, solution: str, wrong, kind: str = "compute",
+             builds: tuple[str, ...] = (), shortcut: str | None = None, seconds: float = 30.0):
+    """Decorator registering a checker function under ``key`` ("CC.N").
+
+    ``hints``: one to three strings, from the idea to code; never the whole answer before tier 3.
+    ``wrong``: the source of one typical wrong answer, or a tuple of them. ``builds``: dotted names of the
+    implementations a build exercise asks the learner to write; ``shortcut``: an answer that uses them (the suite
+    checks it is rejected)."""
+    hints = (hints,) if isinstance(hints, str) else tuple(hints)
+    wrongs = (wrong,) if isinstance(wrong, str) else tuple(wrong)
+    if kind not in KINDS:
+        raise ValueError(f"exercise {key}: kind must be one of {KINDS}, got {kind!r}")
+    if not 1 <= len(hints) <= 3 or not all(isinstance(h, str) and h for h in hints):
+        raise ValueError(f"exercise {key}: give one to three hints, from the idea to code")
+    if not wrongs:
+        raise ValueError(f"exercise {key}: register at least one typical wrong answer")
+    if builds and shortcut is None:
+        raise ValueError(f"exercise {key}: a build exercise with `builds` needs a `shortcut` answer to reject")
 
     def register(checker: Callable[[Any], None]) -> Callable[[Any], None]:
         if key in _REGISTRY:
             raise ValueError(f"exercise {key} is registered twice")
-        _REGISTRY[key] = Exercise(key, title, checker, hint, textwrap.dedent(solution).strip() + "\n",
-                                  textwrap.dedent(wrong).strip() + "\n")
+        _REGISTRY[key] = Exercise(key, title, checker, hints, _clean(solution), tuple(_clean(w) for w in wrongs),
+                                  kind, tuple(builds), None if shortcut is None else _clean(shortcut), seconds)
         return checker
 
     return register
@@ -103,38 +153,86 @@ def _not_attempted(answer: Any) -> bool:
     return True
 
 
+def _learner_line(tb) -> str | None:
+    """'line N of your code' for the innermost frame of the learner's code in a traceback, or None."""
+    where = None
+    for frame, line in traceback.walk_tb(tb):
+        if is_learner_code(frame.f_code.co_filename):
+            where = f"line {line} of your `{frame.f_code.co_name}`"
+    return where
+
+
+def _asking(key: str) -> str:
+    return (f"Stuck? hint(\"{key}\") gives the idea, hint(\"{key}\", 2) the API and shapes, "
+            f"hint(\"{key}\", 3) code; solution(\"{key}\") shows a full answer.")
+
+
+def verdict(key: str, answer: Any, seconds: float | None = None) -> tuple[str, str]:
+    """``(status, message)`` for ``answer``: status is "ok", "not attempted", "wrong", "shortcut", "timeout",
+    "raised" (the learner's code raised) or "checker failed" (the check itself broke on what it got)."""
+    ex = get(key)
+    if _not_attempted(answer):
+        return "not attempted", "not attempted yet. Replace the ... with your answer and run the cell again."
+    forbidden = ex.forbidden()
+    limit = seconds if seconds is not None else ex.seconds
+    named = shortcut_in(answer, forbidden)
+    if named is not None:
+        return "shortcut", (f"your answer is {named}, the ready-made implementation. This exercise asks you to "
+                            "build it yourself; the check compares your version with that one.")
+    watch = Watch(forbidden, limit)
+    status, message = "ok", "correct!"
+    try:
+        with watch:
+            ex.checker(answer)
+    except OutOfTime:
+        status, message = "timeout", (f"your answer did not finish within {limit:g} s and was stopped. Look for a "
+                                      "loop that never ends, or a Python loop over every element of a large array.")
+    except AssertionError as err:
+        status, message = "wrong", f"not yet. {err}"
+    except Exception as err:  # noqa: BLE001 (any failure is reported, never raised into the notebook)
+        where = _learner_line(err.__traceback__)
+        if where is not None:
+            status, message = "raised", f"your answer raised {type(err).__name__} at {where}: {err}"
+        else:
+            status, message = "checker failed", (
+                f"the check itself failed ({type(err).__name__}: {err}) on what your answer returned. Most often "
+                "the answer returned something of another kind or shape than the exercise asks for; if it returns "
+                "exactly what is asked, this is a bug in the exercise: please report it.")
+    if watch.shortcuts:
+        return "shortcut", (f"your answer calls {', '.join(watch.shortcuts)}, the ready-made implementation. This "
+                            "exercise asks you to build it yourself; the check compares your version with that one.")
+    return status, message
+
+
 def passes(key: str, answer: Any, quiet: bool = True) -> bool:
     """True when ``answer`` is right. ``None``, ``...`` or an untouched stub counts as "not attempted yet".
     With ``quiet=False`` it prints what :func:`check` prints."""
-    ex = get(key)
-    if _not_attempted(answer):
-        if not quiet:
-            print(f"[ ] {ex.key} {ex.title}: not attempted yet. Replace the ... with your answer and run the cell again.")
-        return False
-    try:
-        ex.checker(answer)
-    except AssertionError as err:
-        if not quiet:
-            print(f"[x] {ex.key} {ex.title}: not yet. {err}\n    Hint: {ex.hint}")
-        return False
-    except Exception as err:  # the learner's code crashed inside the check: say so plainly
-        if not quiet:
-            print(f"[x] {ex.key} {ex.title}: your answer raised {type(err).__name__}: {err}\n    Hint: {ex.hint}")
-        return False
+    status, message = verdict(key, answer)
     if not quiet:
-        print(f"[ok] {ex.key} {ex.title}: correct!")
-    return True
+        ex = get(key)
+        mark = {"ok": "[ok]", "not attempted": "[ ]"}.get(status, "[x]")
+        tail = f"\n    {_asking(key)}" if mark == "[x]" else ""
+        print(f"{mark} {ex.key} {ex.title}: {message}{tail}")
+    return status == "ok"
 
 
 def check(key: str, answer: Any) -> None:
-    """Check ``answer`` for exercise ``key`` and print one line: correct, not yet (with the reason and a hint),
-    or not attempted yet."""
+    """Check ``answer`` for exercise ``key`` and print one line: correct, not yet (with the reason and how to ask
+    for a hint), or not attempted yet. A failure never shows the answer."""
     passes(key, answer, quiet=False)
 
 
-def hint(key: str) -> None:
+def hint(key: str, level: int = 1) -> None:
+    """Print the hint of tier ``level``: 1 = the idea, 2 = the API and shapes, 3 = code."""
     ex = get(key)
-    print(f"Hint for {ex.key} {ex.title}: {ex.hint}")
+    if level not in TIERS:
+        raise ValueError(f"hint levels are 1 (the idea), 2 (the API and shapes) and 3 (code); got {level!r}")
+    if level > len(ex.hints):
+        text = f"there is no tier-{level} hint for this one: solution(\"{key}\") shows the full answer."
+    else:
+        text = ex.hints[level - 1]
+    more = f" More: hint(\"{key}\", {level + 1})." if level < len(ex.hints) else ""
+    print(f"Hint {level} ({TIERS[level]}) for {ex.key} {ex.title}: {text}{more}")
 
 
 def solution(key: str) -> None:

@@ -6,7 +6,7 @@ from . import exercise
 
 
 @exercise("00.1", "parameter count by hand",
-          hint="weights are out x in = 5 x 10, plus one bias per output: 5.",
+          hints="weights are out x in = 5 x 10, plus one bias per output: 5.",
           solution="answer = 5 * 10 + 5",
           wrong="answer = 5 * 10")
 def _(answer):
@@ -15,7 +15,7 @@ def _(answer):
 
 
 @exercise("00.2", "softmax with a temperature",
-          hint="divide the scores by the temperature before the softmax: softmax(scores / temperature).",
+          hints="divide the scores by the temperature before the softmax: softmax(scores / temperature).",
           solution="""
           import numpy as np
           from minibert.reference import softmax
@@ -44,7 +44,7 @@ def _(answer):
 
 
 @exercise("00.3", "a model on the meta device",
-          hint="with torch.device('meta'): answer = torch.nn.Embedding(30522, 768)",
+          hints="with torch.device('meta'): answer = torch.nn.Embedding(30522, 768)",
           solution="""
           import torch
           with torch.device("meta"):

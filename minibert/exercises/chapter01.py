@@ -6,7 +6,7 @@ from .. import reference as ref
 
 
 @exercise("01.1", "a softmax that never overflows",
-          hint="subtract x.max(axis=-1, keepdims=True) before np.exp, then divide by the sum over the last axis.",
+          hints="subtract x.max(axis=-1, keepdims=True) before np.exp, then divide by the sum over the last axis.",
           solution="""
           import numpy as np
 
@@ -35,7 +35,7 @@ def _(answer):
 
 
 @exercise("01.2", "the causal mask",
-          hint="np.tril(np.ones((T, T), dtype=bool)): query i may see keys j <= i, itself included.",
+          hints="np.tril(np.ones((T, T), dtype=bool)): query i may see keys j <= i, itself included.",
           solution="""
           import numpy as np
 
@@ -61,7 +61,7 @@ def _(answer):
 
 
 @exercise("01.3", "attention from scratch",
-          hint="scores = q @ k.swapaxes(-1, -2) / sqrt(d); where the mask is False put np.finfo(float).min; "
+          hints="scores = q @ k.swapaxes(-1, -2) / sqrt(d); where the mask is False put np.finfo(float).min; "
                "softmax over the last axis; output = weights @ v.",
           solution="""
           import numpy as np
@@ -103,7 +103,7 @@ def _(answer):
 
 
 @exercise("01.4", "the size of multi-head attention",
-          hint="four 768 x 768 matrices (query, key, value, output), each with 768 biases; heads are slices of them.",
+          hints="four 768 x 768 matrices (query, key, value, output), each with 768 biases; heads are slices of them.",
           solution="answer = 4 * (768 * 768 + 768)",
           wrong="answer = 12 * 3 * (768 * 64 + 64)")
 def _(answer):

@@ -6,7 +6,7 @@ from . import exercise
 
 
 @exercise("02.1", "a sinusoidal encoding by hand",
-          hint="for i in range(dim // 2): angle = pos / 10000 ** (2 * i / dim); entry 2i is sin(angle), 2i+1 cos(angle).",
+          hints="for i in range(dim // 2): angle = pos / 10000 ** (2 * i / dim); entry 2i is sin(angle), 2i+1 cos(angle).",
           solution="""
           import numpy as np
 
@@ -40,7 +40,7 @@ def _(answer):
 
 
 @exercise("02.2", "the matrix that moves a sinusoid by k positions",
-          hint="block i is [[cos(w_i k), sin(w_i k)], [-sin(w_i k), cos(w_i k)]] with w_i = 10000 ** (-2i / dim): "
+          hints="block i is [[cos(w_i k), sin(w_i k)], [-sin(w_i k), cos(w_i k)]] with w_i = 10000 ** (-2i / dim): "
                "expand sin(a + b) and cos(a + b).",
           solution="""
           import numpy as np
@@ -80,7 +80,7 @@ def _(answer):
 
 
 @exercise("02.3", "Shaw's clipped relative index",
-          hint="distance = j - i (key minus query); index = clip(distance, -k, k) + k, a (T, T) integer matrix.",
+          hints="distance = j - i (key minus query); index = clip(distance, -k, k) + k, a (T, T) integer matrix.",
           solution="""
           import numpy as np
 
@@ -112,7 +112,7 @@ def _(answer):
 
 
 @exercise("02.4", "where T5 starts sharing buckets",
-          hint="t5_buckets(torch.arange(0, 200), bidirectional=True, num_buckets=32, max_distance=128): find the "
+          hints="t5_buckets(torch.arange(0, 200), bidirectional=True, num_buckets=32, max_distance=128): find the "
                "smallest distance d whose bucket equals the bucket of d + 1.",
           solution="""
           import torch
@@ -129,7 +129,7 @@ def _(answer):
 
 
 @exercise("02.5", "the relative shift, your way",
-          hint="out[..., i, j] = scores[..., i, j + T_q - i]; a double loop is fine, or pad/reshape like the library.",
+          hints="out[..., i, j] = scores[..., i, j + T_q - i]; a double loop is fine, or pad/reshape like the library.",
           solution="""
           import torch
 

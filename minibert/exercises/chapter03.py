@@ -15,7 +15,7 @@ def _layer_parameters(hidden: int) -> int:
 
 
 @exercise("03.1", "parameters of one encoder layer",
-          hint="attention: 4 (H x H) matrices + 4H biases; FFN: H x 4H and 4H x H + 4H + H biases; "
+          hints="attention: 4 (H x H) matrices + 4H biases; FFN: H x 4H and 4H x H + 4H + H biases; "
                "two LayerNorms: 2H each.",
           solution="""
           def answer(H):
@@ -39,7 +39,7 @@ def _(answer):
 
 
 @exercise("03.2", "BERT's input embeddings by hand",
-          hint="positions = torch.arange(T); sum the three lookups, then apply embeddings.norm (dropout is off in eval).",
+          hints="positions = torch.arange(T); sum the three lookups, then apply embeddings.norm (dropout is off in eval).",
           solution="""
           import torch
 
@@ -74,7 +74,7 @@ def _(answer):
 
 
 @exercise("03.3", "mean pooling",
-          hint="multiply hidden by the mask (as floats, with a trailing axis), sum over T, divide by the mask's sum.",
+          hints="multiply hidden by the mask (as floats, with a trailing axis), sum over T, divide by the mask's sum.",
           solution="""
           def answer(hidden, attention_mask):
               weights = attention_mask.to(hidden.dtype).unsqueeze(-1)
@@ -101,7 +101,7 @@ def _(answer):
 
 
 @exercise("03.4", "where do the parameters go?",
-          hint="(30522 + 512 + 2) * 768 + 2 * 768 = 23,837,184; divide by 109,482,240.",
+          hints="(30522 + 512 + 2) * 768 + 2 * 768 = 23,837,184; divide by 109,482,240.",
           solution="answer = ((30522 + 512 + 2) * 768 + 2 * 768) / 109_482_240",
           wrong="answer = 30522 * 768 / 109_482_240")
 def _(answer):

@@ -6,7 +6,7 @@ HF_TOY_COUNTS = {"hug": 10, "pug": 5, "pun": 12, "bun": 4, "hugs": 5}
 
 
 @exercise("04.1", "the WordPiece score of a pair",
-          hint="split each word as first letter + '##'-letters, count every symbol and every adjacent pair "
+          hints="split each word as first letter + '##'-letters, count every symbol and every adjacent pair "
                "(times the word's count), then score = count(pair) / (count(left) * count(right)).",
           solution="""
           from collections import Counter
@@ -44,7 +44,7 @@ def _(answer):
 
 
 @exercise("04.2", "greedy longest-match-first",
-          hint="from the current position, try the longest remaining substring first (with '##' unless you are at "
+          hints="from the current position, try the longest remaining substring first (with '##' unless you are at "
                "the start of the word) and shorten it until it is in the vocabulary; if nothing matches, the whole "
                "word is ['[UNK]'], not just the unmatched part.",
           solution="""
@@ -88,7 +88,7 @@ def _(answer):
 
 
 @exercise("04.3", "the first BPE merge",
-          hint="count every adjacent character pair over all words (times the word's count); take the most "
+          hints="count every adjacent character pair over all words (times the word's count); take the most "
                "frequent; among ties take the pair whose characters come first in code-point order (the smallest "
                "ids), as tokenizers does.",
           solution="""
@@ -124,7 +124,7 @@ def _(answer):
 
 
 @exercise("04.4", "text as byte symbols",
-          hint="encode the text to UTF-8 bytes, then map every byte (not every character) through "
+          hints="encode the text to UTF-8 bytes, then map every byte (not every character) through "
                "bytes_to_unicode(): a character outside ASCII becomes two to four symbols.",
           solution="""
           from minibert.tokenizers import bytes_to_unicode

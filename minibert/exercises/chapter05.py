@@ -5,7 +5,7 @@ from . import exercise
 
 
 @exercise("05.1", "what the model actually sees",
-          hint="each share is rate times one entry of the split: [MASK] = rate * mask, random = rate * random, "
+          hints="each share is rate times one entry of the split: [MASK] = rate * mask, random = rate * random, "
                "seen-but-predicted = rate * same.",
           solution="""
           def answer(rate, split):
@@ -27,7 +27,7 @@ def _(answer):
 
 
 @exercise("05.2", "BERT's prediction budget",
-          hint="min(max_predictions, max(1, round(rate * n))): Python's round, at least one, at most the cap.",
+          hints="min(max_predictions, max(1, round(rate * n))): Python's round, at least one, at most the cap.",
           solution="""
           def answer(n, rate, max_predictions):
               return min(max_predictions, max(1, round(rate * n)))
@@ -46,7 +46,7 @@ def _(answer):
 
 
 @exercise("05.3", "word ids from WordPiece tokens",
-          hint="count words: a token that does not start with ## (and is not special) starts a new word; "
+          hints="count words: a token that does not start with ## (and is not special) starts a new word; "
                "## pieces take the current word's index; [CLS]/[SEP]/[PAD] get None.",
           solution="""
           def answer(tokens):
@@ -83,7 +83,7 @@ def _(answer):
 
 
 @exercise("05.4", "the mean span length",
-          hint="weights w_k = p (1-p)^(k-1) for k = 1..max_length; the mean is sum(k w_k) / sum(w_k).",
+          hints="weights w_k = p (1-p)^(k-1) for k = 1..max_length; the mean is sum(k w_k) / sum(w_k).",
           solution="""
           def answer(p, max_length):
               weights = [p * (1 - p) ** (k - 1) for k in range(1, max_length + 1)]

@@ -5,7 +5,7 @@ from . import exercise
 
 
 @exercise("06.1", "warm-up then linear decay",
-          hint="if step < warmup: peak * (step + 1) / warmup; else peak * (1 - (step - warmup) / (total - warmup)).",
+          hints="if step < warmup: peak * (step + 1) / warmup; else peak * (1 - (step - warmup) / (total - warmup)).",
           solution="""
           def answer(step, warmup, total, peak):
               if step < warmup:
@@ -28,7 +28,7 @@ def _(answer):
 
 
 @exercise("06.2", "a label-smoothed target",
-          hint="every class gets alpha / K; the true class gets 1 - alpha on top of that.",
+          hints="every class gets alpha / K; the true class gets 1 - alpha on top of that.",
           solution="""
           def answer(target, num_classes, alpha):
               return [alpha / num_classes + (1 - alpha if k == target else 0.0) for k in range(num_classes)]
@@ -53,7 +53,7 @@ def _(answer):
 
 
 @exercise("06.3", "the loss of an accumulated batch",
-          hint="weight each micro-batch's mean by its number of masked tokens: sum(l * n) / sum(n).",
+          hints="weight each micro-batch's mean by its number of masked tokens: sum(l * n) / sum(n).",
           solution="""
           def answer(mean_losses, counts):
               return sum(l * n for l, n in zip(mean_losses, counts)) / sum(counts)

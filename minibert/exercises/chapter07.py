@@ -3,7 +3,7 @@ from . import exercise
 
 
 @exercise("07.1", "the best valid answer span",
-          hint="loop over every start i and every end j from i to i + max_length - 1; keep the best "
+          hints="loop over every start i and every end j from i to i + max_length - 1; keep the best "
                "start_logits[i] + end_logits[j].",
           solution="""
           def answer(start_logits, end_logits, max_length):
@@ -37,7 +37,7 @@ def _(answer):
 
 
 @exercise("07.2", "labels on first pieces",
-          hint="walk the word ids; a word id different from the previous one is a first piece; None is special.",
+          hints="walk the word ids; a word id different from the previous one is a first piece; None is special.",
           solution="""
           def answer(word_ids, word_labels):
               labels, previous = [], None
@@ -60,7 +60,7 @@ def _(answer):
 
 
 @exercise("07.3", "entities from BIO tags",
-          hint="scan left to right; close the open entity when the tag is not I- of its type; B- (or a stray I-) "
+          hints="scan left to right; close the open entity when the tag is not I- of its type; B- (or a stray I-) "
                "opens a new one; close what is open at the end.",
           solution="""
           def answer(tags):

@@ -6,7 +6,7 @@ from . import exercise
 
 
 @exercise("08.1", "how often does the model see the same mask?",
-          hint="BERT duplicated the data `duplicates` times with different masks; over `epochs` epochs each copy comes "
+          hints="BERT duplicated the data `duplicates` times with different masks; over `epochs` epochs each copy comes "
                "back epochs / duplicates times. Dynamic masking draws a new mask at every visit.",
           solution="""
           def answer(epochs, duplicates):
@@ -27,7 +27,7 @@ def _(answer):
 
 
 @exercise("08.2", "RoBERTa's position ids",
-          hint="mark the real tokens (id != pad), take a cumulative sum along each row, keep it only at real tokens, "
+          hints="mark the real tokens (id != pad), take a cumulative sum along each row, keep it only at real tokens, "
                "then add the padding index to everything.",
           solution="""
           def answer(input_ids, pad):
@@ -57,7 +57,7 @@ def _(answer):
 
 
 @exercise("08.3", "the same number of sequences in bigger batches",
-          hint="BERT: 256 sequences x 1,000,000 steps. Keep steps x batch size fixed.",
+          hints="BERT: 256 sequences x 1,000,000 steps. Keep steps x batch size fixed.",
           solution="""
           def answer(batch_size):
               return 256 * 1_000_000 / batch_size

@@ -14,7 +14,7 @@ def _factorised(vocab: int, width: int, hidden: int) -> int:
 
 
 @exercise("09.1", "a factorised token table",
-          hint="the table is V x E; the projection is a Linear(E, H): E x H weights plus H biases.",
+          hints="the table is V x E; the projection is a Linear(E, H): E x H weights plus H biases.",
           solution="""
           def answer(V, E, H):
               return V * E + E * H + H
@@ -36,7 +36,7 @@ def _(answer):
 
 
 @exercise("09.2", "when does factorising pay?",
-          hint="factorising saves parameters while V*E + E*H + H < V*H; solve for E and take the largest integer "
+          hints="factorising saves parameters while V*E + E*H + H < V*H; solve for E and take the largest integer "
                "that still satisfies the strict inequality.",
           solution="""
           def answer(V, H):
@@ -65,7 +65,7 @@ def _(answer):
 
 
 @exercise("09.3", "the encoder under each sharing mode",
-          hint="an attention sub-layer with its LayerNorm has 4H^2 + 4H + 2H parameters, a feed-forward sub-layer "
+          hints="an attention sub-layer with its LayerNorm has 4H^2 + 4H + 2H parameters, a feed-forward sub-layer "
                "with its LayerNorm 8H^2 + 5H + 2H; count how many distinct copies of each a mode keeps.",
           solution="""
           def answer(H, L, sharing):

@@ -11,7 +11,7 @@ def _logits(seed: int, rows: int = 6, vocab: int = 23) -> tuple[torch.Tensor, to
 
 
 @exercise("10.1", "a softmax with temperature",
-          hint="divide the logits by T before the softmax: softmax(z / T) over the last axis.",
+          hints="divide the logits by T before the softmax: softmax(z / T) over the last axis.",
           solution="""
           import torch
 
@@ -41,7 +41,7 @@ def _(answer):
 
 
 @exercise("10.2", "the distillation term",
-          hint="KL(p_t || p_s) = sum_v p_t (log p_t - log p_s), both at temperature T; average over the rows and "
+          hints="KL(p_t || p_s) = sum_v p_t (log p_t - log p_s), both at temperature T; average over the rows and "
                "multiply by T ** 2.",
           solution="""
           import torch
@@ -81,7 +81,7 @@ def _(answer):
 
 
 @exercise("10.3", "which teacher layers does the student keep?",
-          hint="spread L_s indices evenly from 0 to L_t - 1, both ends included, rounding to the nearest layer "
+          hints="spread L_s indices evenly from 0 to L_t - 1, both ends included, rounding to the nearest layer "
                "(halves round up).",
           solution="""
           import math
@@ -110,7 +110,7 @@ def _(answer):
 
 
 @exercise("10.4", "why half the layers is not half the parameters",
-          hint="DistilBERT-base has 66,362,880 parameters, BERT-base 109,482,240: the embeddings are not halved.",
+          hints="DistilBERT-base has 66,362,880 parameters, BERT-base 109,482,240: the embeddings are not halved.",
           solution="answer = 1 - 66_362_880 / 109_482_240",
           wrong="answer = 0.5")
 def _(answer):

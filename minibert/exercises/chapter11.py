@@ -6,7 +6,7 @@ from . import exercise
 
 
 @exercise("11.1", "the mean span length",
-          hint="P(l) is proportional to p (1 - p)^(l - 1) for l = 1..10; normalise the ten weights to sum to 1, then "
+          hints="P(l) is proportional to p (1 - p)^(l - 1) for l = 1..10; normalise the ten weights to sum to 1, then "
                "take sum(l * P(l)). Clipping at 10 pulls the mean below 1 / p = 5.",
           solution="""
           p, longest = 0.2, 10
@@ -26,7 +26,7 @@ def _(answer):
 
 
 @exercise("11.2", "what the span boundary objective reads",
-          hint="for a span covering positions start..end-1, the boundaries are start - 1 and end, and the relative "
+          hints="for a span covering positions start..end-1, the boundaries are start - 1 and end, and the relative "
                "position of token i counts from 1: i - start + 1.",
           solution="""
           def answer(start, end):
@@ -48,7 +48,7 @@ def _(answer):
 
 
 @exercise("11.3", "replaced-token labels",
-          hint="a position is 'replaced' (1) only where the corrupted token differs from the original: a generator "
+          hints="a position is 'replaced' (1) only where the corrupted token differs from the original: a generator "
                "sample that equals the original counts as original (0), even though that position was masked.",
           solution="""
           import torch
@@ -78,7 +78,7 @@ def _(answer):
 
 
 @exercise("11.4", "the discriminator's loss",
-          hint="binary cross-entropy with logits, averaged over the real tokens only: "
+          hints="binary cross-entropy with logits, averaged over the real tokens only: "
                "F.binary_cross_entropy_with_logits(logits[real], labels[real].float()) with real = attention_mask == 1.",
           solution="""
           import torch.nn.functional as F

@@ -7,7 +7,7 @@ from . import exercise
 
 
 @exercise("12.1", "the query-stream mask",
-          hint="first compute rank[position] = step of the order (rank[order[t]] = t); then query i may see key j "
+          hints="first compute rank[position] = step of the order (rank[order[t]] = t); then query i may see key j "
                "exactly when rank[j] < rank[i], strictly: never itself.",
           solution="""
           import torch
@@ -41,7 +41,7 @@ def _(answer):
 
 
 @exercise("12.2", "partial prediction",
-          hint="only the last ceil(T / K) positions of the order are predicted: order[T - ceil(T / K):].",
+          hints="only the last ceil(T / K) positions of the order are predicted: order[T - ceil(T / K):].",
           solution="""
           import math
 
@@ -66,7 +66,7 @@ def _(answer):
 
 
 @exercise("12.3", "the price of independence",
-          hint="I(A;B) = sum over (a, b) with p(a, b) > 0 of p(a, b) * log(p(a, b) / (p(a) p(b))), with p(a) the row "
+          hints="I(A;B) = sum over (a, b) with p(a, b) > 0 of p(a, b) * log(p(a, b) / (p(a) p(b))), with p(a) the row "
                "sums and p(b) the column sums.",
           solution="""
           import torch
@@ -97,7 +97,7 @@ def _(answer):
 
 
 @exercise("12.4", "transformers' perm_mask convention",
-          hint="transformers marks what is FORBIDDEN: perm_mask[i, j] = 1.0 where i may NOT attend to j, i.e. the "
+          hints="transformers marks what is FORBIDDEN: perm_mask[i, j] = 1.0 where i may NOT attend to j, i.e. the "
                "negation of the boolean query mask, as floats.",
           solution="""
           def answer(query_mask):

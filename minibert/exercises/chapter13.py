@@ -8,7 +8,7 @@ from . import exercise
 
 
 @exercise("13.1", "the scale of three terms",
-          hint="each of c2c, c2p, p2c has variance about d; their sum about 3d, so divide by sqrt(3 * d).",
+          hints="each of c2c, c2p, p2c has variance about d; their sum about 3d, so divide by sqrt(3 * d).",
           solution="""
           import math
           answer = math.sqrt(3 * 64)
@@ -25,7 +25,7 @@ def _(answer):
 
 
 @exercise("13.2", "content-to-position by hand",
-          hint="c2p[i, j] = q[i] . pos_key[index[i, j]]: gather, for each pair, the row of the position keys its "
+          hints="c2p[i, j] = q[i] . pos_key[index[i, j]]: gather, for each pair, the row of the position keys its "
                "relative distance points to. q @ pos_key.T then take column index[i, j] in row i.",
           solution="""
           import torch
@@ -61,7 +61,7 @@ def _(answer):
 
 
 @exercise("13.3", "a DeBERTa-v2 log bucket",
-          hint="m = bucket_size // 2; |r| <= m stays r; otherwise sign(r) * (m + ceil(log(|r| / m) / "
+          hints="m = bucket_size // 2; |r| <= m stays r; otherwise sign(r) * (m + ceil(log(|r| / m) / "
                "log((max_position - 1) / m) * (m - 1))).",
           solution="""
           import math
@@ -94,7 +94,7 @@ def _(answer):
 
 
 @exercise("13.4", "how big is DeBERTa-v3's relative table?",
-          hint="position_buckets = 256 distances on each side: DebertaV2Config.v3_base().position_buckets, and the "
+          hints="position_buckets = 256 distances on each side: DebertaV2Config.v3_base().position_buckets, and the "
                "table holds 2 * span rows.",
           solution="""
           from minibert.models.deberta.model import DebertaV2Config

@@ -7,7 +7,7 @@ from . import exercise
 
 
 @exercise("14.1", "T5 span corruption by hand",
-          hint="walk through the spans of the mask (runs of True): the input gets the next sentinel in place of "
+          hints="walk through the spans of the mask (runs of True): the input gets the next sentinel in place of "
                "the whole span, the target gets that sentinel followed by the span's tokens.",
           solution="""
           def answer(tokens, noise_mask, sentinels):
@@ -57,7 +57,7 @@ def _(answer):
 
 
 @exercise("14.2", "top-k filtering",
-          hint="find the k-th largest score of each row (logits.topk(k, dim=-1).values[..., -1:]) and set every score "
+          hints="find the k-th largest score of each row (logits.topk(k, dim=-1).values[..., -1:]) and set every score "
                "below it to float('-inf'); softmax then gives those tokens probability 0.",
           solution="""
           import torch
@@ -88,7 +88,7 @@ def _(answer):
 
 
 @exercise("14.3", "XLM's translation LM positions",
-          hint="each half is `</s> sentence </s>`, so it has n + 2 tokens; positions count 0, 1, ... within each half.",
+          hints="each half is `</s> sentence </s>`, so it has n + 2 tokens; positions count 0, 1, ... within each half.",
           solution="""
           def answer(n_source, n_target):
               return list(range(n_source + 2)) + list(range(n_target + 2))
@@ -108,7 +108,7 @@ def _(answer):
 
 
 @exercise("14.4", "how many sentinels does T5 need?",
-          hint="round(0.15 * 512) noise tokens, divided into round(noise / 3) spans; one sentinel per span.",
+          hints="round(0.15 * 512) noise tokens, divided into round(noise / 3) spans; one sentinel per span.",
           solution="""
           answer = round(round(0.15 * 512) / 3)
           """,
