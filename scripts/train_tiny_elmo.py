@@ -94,7 +94,7 @@ def main() -> None:
             print(f"step {step:5d}  train {loss.item():.3f}  held-out forward {held_forward:.3f}  backward "
                   f"{held_backward:.3f}  ({time.perf_counter() - start:.0f} s)", flush=True)
     seconds = time.perf_counter() - start
-    model.eval().save_pretrained(args.out)
+    model.eval().save_pretrained(args.out, overwrite=True)  # the asset is regenerated on purpose
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "out"}
     report = {"made_by": "scripts/train_tiny_elmo.py", "command": "python " + " ".join(["scripts/train_tiny_elmo.py", *sys.argv[1:]]),
               "settings": {**settings, "window": WINDOW, "tokenizer": "course_tokenizer() (4,096 word pieces)"},

@@ -300,8 +300,12 @@ def test_xlnet_bad_input():
     ids = torch.randint(0, 50, (2, 6))
     with pytest.raises(ValueError, match="one-hot"):
         model(ids, target_mapping=torch.full((2, 1, 6), 0.5))
-    with pytest.raises(ValueError, match="perm_mask must be"):
+    with pytest.raises(ValueError, match=r"perm_mask has shape \(2, 6, 5\); expected \(2, 6, 6\)"):
         model(ids, perm_mask=torch.zeros(2, 6, 5))
+    with pytest.raises(ValueError, match="perm_mask must contain only 0 and 1"):
+        model(ids, perm_mask=torch.full((2, 6, 6), 0.5))
+    with pytest.raises(ValueError, match="attention_mask must contain only 0 and 1"):
+        model(ids, attention_mask=torch.full((2, 6), -10000.0))
     with pytest.raises(ValueError, match="target_mapping must be"):
         model(ids, target_mapping=torch.zeros(2, 6))
     with pytest.raises(ValueError, match="one tensor per layer"):

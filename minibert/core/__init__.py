@@ -8,6 +8,8 @@
 - :mod:`.config` (03): :class:`~minibert.core.config.BertConfig`, validated, with Hugging Face's field names;
 - :mod:`.outputs` (03): :class:`~minibert.core.outputs.ModelOutput`, the base of every model's output;
 - :mod:`.checkpoints` (03): Hugging Face checkpoint folders in both directions, through key rules;
+  :mod:`.locate` finds a folder by name (offline first), :mod:`.files` writes files and folders whole;
+- :mod:`.inputs`: the one validator of model inputs (ids, masks, token types, positions);
 - :mod:`.parameter_count` (03): parameters counted on the ``meta`` device, BERT-base/large tables;
 - :mod:`.swap` (01-05): :func:`~minibert.core.swap.swap_in`, a copy of a model with your own module in place of one
   of its parts, carrying the trained weights: how the exercises run the learner's code inside the real model.

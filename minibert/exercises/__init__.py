@@ -25,7 +25,6 @@ import dis
 import importlib
 import pkgutil
 import re
-import sys
 import textwrap
 import traceback
 from dataclasses import dataclass

@@ -28,8 +28,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
+
+from minibert.core.checkpoints import CheckpointError, read_config, read_state_dict, refuse_to_replace
+from minibert.core.files import make_readable, replace_folder
+from minibert.core.inputs import token_ids
 
 __all__ = ["ElmoConfig", "ElmoBiLM", "ScalarMix"]
 
@@ -78,12 +82,8 @@ class ElmoBiLM(nn.Module):
         self.output_bias = nn.Parameter(torch.zeros(config.vocab_size))  # the softmax's weights are the embedding
 
     def _check(self, input_ids: torch.Tensor) -> None:
-        if not isinstance(input_ids, torch.Tensor) or input_ids.dim() != 2:
-            raise ValueError("input_ids must be a (batch, seq_len) tensor of token ids; every row is read whole, "
-                             "so batch only sequences of equal length (no padding)")
-        if input_ids.numel() and (input_ids.min() < 0 or input_ids.max() >= self.config.vocab_size):
-            raise ValueError(f"input_ids must lie in [0, {self.config.vocab_size}); was the text encoded with the "
-                             "tokenizer that belongs to this model?")
+        """Every row is read whole, so batch only sequences of equal length (no padding)."""
+        token_ids(input_ids, self.config.vocab_size)
 
     def _run(self, layers: nn.ModuleList, x: torch.Tensor) -> list[torch.Tensor]:
         states, h = [], x
@@ -116,12 +116,22 @@ class ElmoBiLM(nn.Module):
             return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
         return loss(forward[-1][:, :-1], input_ids[:, 1:]), loss(backward[-1][:, 1:], input_ids[:, :-1])
 
-    def save_pretrained(self, folder: str | Path) -> None:
+    def save_pretrained(self, folder: str | Path, overwrite: bool = False) -> Path:
+        """``config.json`` + ``model.safetensors``, written whole (see :func:`minibert.core.files.replace_folder`);
+        a folder holding another kind of checkpoint is refused unless ``overwrite=True``."""
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "config.json").write_text(json.dumps(asdict(self.config), indent=1) + "\n")
-        save_file({name: t.detach().contiguous() for name, t in self.state_dict().items()},
-                  str(folder / "model.safetensors"))
+        refuse_to_replace(folder, "a elmo checkpoint", overwrite)  # the wording what_is_in uses
+        text = json.dumps({"model_type": "elmo", **asdict(self.config)}, indent=1) + "\n"
+        tensors = {name: t.detach().contiguous() for name, t in self.state_dict().items()}
+
+        def build(tmp: Path) -> None:
+            (tmp / "config.json").write_text(text, encoding="utf-8")
+            save_file(tensors, str(tmp / "model.safetensors"))
+            for item in tmp.iterdir():
+                make_readable(item)
+
+        replace_folder(folder, build)
+        return folder
 
     @classmethod
     def from_pretrained(cls, folder: str | Path) -> "ElmoBiLM":
@@ -129,8 +139,14 @@ class ElmoBiLM(nn.Module):
         if not (folder / "config.json").exists():
             raise FileNotFoundError(f"no ELMo checkpoint in {folder.name!r} (config.json missing): run "
                                     "`python scripts/train_tiny_elmo.py` to make assets/elmo/")
-        model = cls(ElmoConfig(**json.loads((folder / "config.json").read_text())))
-        model.load_state_dict(load_file(str(folder / "model.safetensors")))
+        settings = read_config(folder)
+        if settings.pop("model_type", "elmo") != "elmo":
+            raise CheckpointError(f"{folder} is not an ELMo checkpoint (model_type {settings.get('model_type')!r})")
+        try:
+            model = cls(ElmoConfig(**settings))
+        except TypeError as err:
+            raise CheckpointError(f"{folder / 'config.json'} does not describe an ELMo model: {err}") from None
+        model.load_state_dict(read_state_dict(folder))
         return model.eval()
 
 

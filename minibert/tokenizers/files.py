@@ -15,14 +15,17 @@ import json
 import os
 from pathlib import Path
 
+from minibert.core.files import atomic_write_text
+
 __all__ = ["decode_utf8", "read_utf8", "read_vocab_txt", "write_vocab_txt", "read_bpe_files", "write_bpe_files",
            "load_wordpiece", "save_wordpiece", "wordpiece_tokenizer_json", "bpe_tokenizer_json"]
 
 
 def decode_utf8(data: bytes, source: str = "the data") -> str:
-    """Strict UTF-8 decoding whose error names ``source`` and the offset of the first bad byte."""
+    """Strict UTF-8 decoding whose error names ``source`` and the offset of the first bad byte; a leading byte-order
+    mark is dropped (otherwise it would glue itself to the first token of a vocab.txt)."""
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark is not text (Windows editors add one)
     except UnicodeDecodeError as err:
         raise ValueError(f"{source} is not valid UTF-8: byte {err.start} is {data[err.start:err.start + 1]!r} "
                          f"({err.reason}). Re-save it as UTF-8, or read the bytes yourself and decode with "
@@ -54,13 +57,11 @@ def read_vocab_txt(path: str | os.PathLike) -> list[str]:
 
 
 def write_vocab_txt(path: str | os.PathLike, tokens: list[str]) -> Path:
-    path = Path(path)
-    path.write_text("".join(token + "\n" for token in tokens), encoding="utf-8")
-    return path
+    return atomic_write_text(path, "".join(token + "\n" for token in tokens))
 
 
 def _write_json(path: Path, value) -> None:
-    path.write_text(json.dumps(value, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    atomic_write_text(path, json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 
 def _read_json(path: Path, what: str):
@@ -190,8 +191,7 @@ def read_bpe_files(folder: Path) -> tuple[dict[str, int], list[tuple[str, str]],
 def write_bpe_files(folder: Path, vocab: dict[str, int], merges: list[tuple[str, str]]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     _write_json(folder / "vocab.json", vocab)
-    (folder / "merges.txt").write_text("#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in merges),
-                                       encoding="utf-8")
+    atomic_write_text(folder / "merges.txt", "#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in merges))
 
 
 def bpe_tokenizer_json(vocab: dict[str, int], merges: list[tuple[str, str]], special_tokens: list[str],

@@ -17,15 +17,48 @@ import torch
 
 from .schedules import warmup_decay_scheduler
 
-__all__ = ["apply_gradients", "fit"]
+__all__ = ["TrainingDiverged", "apply_gradients", "check_loss", "fit"]
+
+ADVICE = ("Try a lower learning rate, gradient clipping (max_grad_norm=1.0), a longer warm-up, or look for a batch "
+          "with no token to predict.")
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss or the gradients stopped being finite numbers: training stops before the weights are spoiled.
+    ``reason`` is what happened, without the advice the message ends with."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"{reason} {ADVICE}")
+        self.reason = reason
+
+
+def check_loss(loss: torch.Tensor, step: int | None = None) -> None:
+    """Stop with :class:`TrainingDiverged` when ``loss`` is NaN or infinite (before ``backward``)."""
+    if not bool(torch.isfinite(loss.detach()).all()):
+        where = f" at step {step}" if step is not None else ""
+        raise TrainingDiverged(f"the loss became {float(loss.detach().flatten()[0])}{where}; the weights were not "
+                               "updated with it.")
+
+
+def _gradient_norm(parameters: list[torch.Tensor], max_grad_norm: float | None) -> torch.Tensor:
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if max_grad_norm is not None:
+        return torch.nn.utils.clip_grad_norm_(parameters, max_grad_norm)
+    if not grads:
+        return torch.zeros(())
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.detach().float()) for g in grads]))
 
 
 def apply_gradients(parameters, optimizer: torch.optim.Optimizer, scheduler=None,
                     max_grad_norm: float | None = None) -> None:
     """Finish a step once the gradients are in: clip their global norm (when ``max_grad_norm`` is set), update the
-    weights, advance the learning-rate schedule, and clear the gradients for the next step."""
-    if max_grad_norm is not None:
-        torch.nn.utils.clip_grad_norm_(parameters, max_grad_norm)
+    weights, advance the learning-rate schedule, and clear the gradients for the next step. A gradient with a NaN or
+    an infinity raises :class:`TrainingDiverged` before any weight changes."""
+    parameters = list(parameters)
+    norm = _gradient_norm(parameters, max_grad_norm)
+    if not bool(torch.isfinite(norm)):
+        optimizer.zero_grad(set_to_none=True)
+        raise TrainingDiverged(f"the gradient norm became {float(norm)}; the weights were not updated with it.")
     optimizer.step()
     if scheduler is not None:
         scheduler.step()
@@ -47,6 +80,7 @@ def fit(model: torch.nn.Module, next_batch: Callable[[], dict[str, Any]], steps:
     losses = []
     for step in range(1, steps + 1):
         output = model(**next_batch())
+        check_loss(output.loss, step)
         output.loss.backward()
         apply_gradients(parameters, optimizer, scheduler, max_grad_norm)
         losses.append(float(output.loss.detach()))

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from minibert.core.files import atomic_write_text
 from minibert.core.config import BertConfig
 from minibert.corpus import load_documents, split_documents
 from minibert.masking import Masker
@@ -125,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="torch threads per process")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    p.add_argument("--overwrite", action="store_true", help="start afresh even if --out holds a run (it is replaced)")
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -147,6 +149,11 @@ def main(argv: list[str] | None = None) -> dict:
     device = _init_distributed(args.device)
     rank, world = distributed_context()
     out = Path(args.out)
+    if args.resume and args.overwrite:
+        raise SystemExit("pretrain: --resume continues the run in --out and --overwrite replaces it; pick one")
+    if not args.resume and not args.overwrite and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise SystemExit(f"pretrain: {out} already holds files (a run?); nothing was trained. Pass --resume to "
+                         "continue it, --overwrite to replace it, or choose another --out")
     tokenizer = load_tokenizer(args.tokenizer)
     train, test = build_datasets(tokenizer, args.seq_len, seed=args.seed, dynamic=args.masking == "dynamic",
                                  max_documents=args.max_documents, rate=args.mask_rate)  # held out: 15%
@@ -165,17 +172,17 @@ def main(argv: list[str] | None = None) -> dict:
     while trainer.step < config.steps:
         chunk = args.checkpoint_every or config.steps
         trainer.train(steps=chunk - trainer.step % chunk)
-        trainer.save_checkpoint(out)
+        trainer.save_checkpoint(out, overwrite=args.overwrite)
     summary = {"steps": trainer.step, "world_size": world, "device": str(device), "training": asdict(config),
                "final": {k: v for k, v in trainer.history[-1].items()}, "evaluation": trainer.evaluate(),
                "unigram_baseline": unigram_baseline(train, test), "max_weight_difference_between_ranks":
                trainer.ranks_in_sync(), "train_sequences": len(train), "test_sequences": len(test)}
     if rank == 0:
         vocab = getattr(tokenizer, "vocab", None) or tokenizer.get_vocab()
-        (out / "vocab.txt").write_text("".join(t + "\n" for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])),
-                                       encoding="utf-8")
-        (out / "history.json").write_text(json.dumps(trainer.history, indent=1) + "\n", encoding="utf-8")
-        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        for name, text in (("vocab.txt", "".join(t + "\n" for t, _ in sorted(vocab.items(), key=lambda kv: kv[1]))),
+                           ("history.json", json.dumps(trainer.history, indent=1) + "\n"),
+                           ("summary.json", json.dumps(summary, indent=2) + "\n")):
+            atomic_write_text(out / name, text)
         ev, base = summary["evaluation"], summary["unigram_baseline"]
         print(f"step {trainer.step}: held-out masked accuracy {ev['accuracy']:.3f} (unigram guess "
               f"{base['accuracy']:.3f}), perplexity {ev['perplexity']:.1f} (unigram {base['perplexity']:.1f}); "

@@ -27,7 +27,7 @@ import torch
 from minibert.corpus import load_documents, split_documents
 from minibert.masking import Masker, encode_pair, nsp_pairs
 from minibert.masking.dataset import MaskedLMDataset, encode_documents, pad_batch
-from minibert.models.bert.heads import BertForMaskedLM, BertForPreTraining
+from minibert.models.bert.heads import BertForPreTraining
 from .pretrain import build_datasets, build_model
 from .trainer import Trainer, TrainingConfig, evaluate_mlm
 

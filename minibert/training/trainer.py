@@ -21,67 +21,25 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
+import os
 import random
-from dataclasses import dataclass
+import shutil
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from minibert.core.checkpoints import CheckpointError, PretrainedMixin, load_into, read_state_dict
+from minibert.core.checkpoints import (CheckpointError, PretrainedMixin, checkpoint_files, load_into, read_state_dict,
+                                       replace_folder)
 from minibert.masking.dataset import MaskedLMDataset
 from minibert.models.bert.heads import IGNORE_INDEX
-from .loop import apply_gradients
-from .schedules import DECAYS, warmup_decay_scheduler
+from .loop import TrainingDiverged, apply_gradients, check_loss
+from .config import TrainingConfig
+from .evaluation import evaluate_mlm, unigram_baseline
+from .schedules import warmup_decay_scheduler
 
 __all__ = ["TrainingConfig", "Trainer", "evaluate_mlm", "unigram_baseline", "distributed_context"]
-
-
-@dataclass
-class TrainingConfig:
-    """Hyper-parameters of a pre-training run. ``batch_size``: sequences per optimizer step over all processes;
-    ``micro_batch_size``: sequences per forward pass on one process (default: the whole per-process share)."""
-
-    steps: int = 300
-    batch_size: int = 32
-    micro_batch_size: int | None = None
-    learning_rate: float = 1e-3
-    warmup_steps: int = 30
-    decay: str = "linear"
-    weight_decay: float = 0.01
-    adam_betas: tuple[float, float] = (0.9, 0.999)
-    adam_eps: float = 1e-6
-    max_grad_norm: float | None = 1.0
-    label_smoothing: float = 0.0
-    eval_every: int | None = None
-    eval_batch_size: int = 64
-    seed: int = 0
-
-    def __post_init__(self):
-        for name in ("steps", "batch_size", "eval_batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"TrainingConfig.{name} must be a positive integer, got {value!r}")
-        if self.micro_batch_size is not None and (not isinstance(self.micro_batch_size, int) or self.micro_batch_size < 1):
-            raise ValueError(f"micro_batch_size must be a positive integer or None, got {self.micro_batch_size!r}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
-        if not 0 <= self.warmup_steps <= self.steps:
-            raise ValueError(f"warmup_steps must be in [0, steps={self.steps}], got {self.warmup_steps}")
-        if self.decay not in DECAYS:
-            raise ValueError(f"decay must be one of {DECAYS}, got {self.decay!r}")
-        if not 0.0 <= self.label_smoothing < 1.0:
-            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
-        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
-            raise ValueError(f"max_grad_norm must be > 0 or None, got {self.max_grad_norm}")
-        self.adam_betas = tuple(self.adam_betas)
-
-    # fields that change the trajectory: a checkpoint only resumes under the same values
-    TRAJECTORY = ("batch_size", "learning_rate", "warmup_steps", "decay", "weight_decay", "adam_betas",
-                  "adam_eps", "max_grad_norm", "label_smoothing", "seed", "steps")
 
 
 def distributed_context() -> tuple[int, int]:
@@ -95,55 +53,6 @@ def _all_reduce(value: torch.Tensor, world: int) -> torch.Tensor:
     if world > 1:
         torch.distributed.all_reduce(value)
     return value
-
-
-@torch.no_grad()
-def evaluate_mlm(model, dataset: MaskedLMDataset, batch_size: int = 64, device=None) -> dict[str, float]:
-    """Masked-token accuracy (the right token ranked first, or among the first five), mean cross-entropy and
-    perplexity on ``dataset`` with its fixed (epoch-0) masks.
-
-    Under 80-10-10 a tenth of the scored positions still show their own token, and a model learns early to copy
-    it: ``accuracy`` counts those too (as BERT's papers do). ``mask_accuracy`` scores only the positions whose
-    input is ``[MASK]``, the ones that need the context: read it to know whether a model uses its context."""
-    device = device or next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    total_loss, correct, in_top5, count, masked_correct, masked_count = 0.0, 0, 0, 0, 0, 0
-    mask_id = dataset.masker.mask_token_id
-    for batch in dataset.evaluation_batches(batch_size):
-        labels = batch["labels"].to(device)
-        chosen = labels != IGNORE_INDEX
-        logits = model(batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device),
-                       positions=chosen).logits.float()
-        target = labels[chosen]
-        total_loss += float(F.cross_entropy(logits, target, reduction="sum"))
-        best = logits.topk(min(5, logits.shape[-1]), dim=-1).indices
-        correct += int((best[:, 0] == target).sum())
-        in_top5 += int((best == target[:, None]).any(-1).sum())
-        count += target.numel()
-        shows_mask = batch["input_ids"].to(device)[chosen] == mask_id
-        masked_correct += int((best[shows_mask, 0] == target[shows_mask]).sum())
-        masked_count += int(shows_mask.sum())
-    model.train(was_training)
-    loss = total_loss / count
-    return {"loss": loss, "accuracy": correct / count, "top5_accuracy": in_top5 / count,
-            "perplexity": math.exp(loss), "predictions": count,
-            "mask_accuracy": masked_correct / max(masked_count, 1)}
-
-
-def unigram_baseline(train: MaskedLMDataset, test: MaskedLMDataset) -> dict:
-    """The best context-free guess: always predict the training data's most frequent ordinary token. Also the
-    perplexity of the (add-one smoothed) unigram distribution on the test predictions."""
-    vocab_size = train.masker.vocab_size
-    counts = torch.ones(vocab_size, dtype=torch.float64)  # add-one smoothing
-    for block in train.blocks:
-        counts += torch.bincount(torch.tensor(block), minlength=vocab_size).double()
-    counts[train.masker.special_ids] = 0
-    log_p = (counts / counts.sum()).log()
-    best = int(counts.argmax())
-    labels = torch.cat([b["labels"][b["labels"] != IGNORE_INDEX] for b in test.evaluation_batches(256)])
-    return {"token_id": best, "accuracy": float((labels == best).double().mean()),
-            "perplexity": math.exp(-float(log_p[labels].mean()))}
 
 
 def _parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
@@ -188,6 +97,8 @@ class Trainer:
         self.scheduler = warmup_decay_scheduler(self.optimizer, config.warmup_steps, config.steps, config.decay)
         self.step = 0
         self.history: list[dict] = []
+        self.last_checkpoint: Path | None = None
+        self.last_checkpoint_step: int | None = None
 
     # -- data ----------------------------------------------------------------------------------------------------
     def position(self, step: int | None = None) -> tuple[int, int]:
@@ -223,6 +134,7 @@ class Trainer:
                 out = self.model(batch["input_ids"].to(self.device), attention_mask=batch["attention_mask"].to(self.device),
                                  labels=batch["labels"].to(self.device), label_smoothing=self.config.label_smoothing,
                                  **extra)
+                check_loss(out.loss, self.step + 1)
                 (out.loss * (count * self.world / total)).backward()
             loss_sum += out.loss.detach().double() * count
         loss = float(_all_reduce(loss_sum, self.world)) / total
@@ -247,7 +159,15 @@ class Trainer:
         bar = tqdm(total=self.config.steps, initial=self.step, desc="pre-training", ncols=90,
                    disable=not self.progress or self.rank != 0)
         while self.step < end:
-            record = self.train_step()
+            try:
+                record = self.train_step()
+            except TrainingDiverged as err:
+                bar.close()
+                last = (f"the last checkpoint saved is {self.last_checkpoint} (step {self.last_checkpoint_step}): "
+                        "resume from it with load_checkpoint" if self.last_checkpoint else "no checkpoint was saved")
+                raise TrainingDiverged(f"training stopped at step {self.step + 1}: {err.reason} The weights are "
+                                       f"those of step {self.step}; {last}.") from None
+            
             every = self.config.eval_every
             if self.eval_data is not None and ((every and self.step % every == 0) or self.step == self.config.steps):
                 record.update({f"eval_{k}": v for k, v in self.evaluate().items() if k != "predictions"})
@@ -259,34 +179,82 @@ class Trainer:
         return self.history
 
     # -- checkpoints ---------------------------------------------------------------------------------------------
-    def save_checkpoint(self, folder) -> Path:
+    def save_checkpoint(self, folder, overwrite: bool = False) -> Path:
         """Model (a Hugging Face folder when the model supports it), optimizer, schedule, step, history, and
-        every process's random number generator states."""
+        every process's random number generator states.
+
+        The folder is assembled beside its target and swapped in whole: a crash leaves the previous checkpoint
+        complete. A folder holding a *later* step of a run, or something else than a training run, is refused
+        unless ``overwrite=True``."""
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         if self.rank == 0:
-            if isinstance(self.module, PretrainedMixin):
-                self.module.save_pretrained(folder)
-            else:
-                torch.save(self.module.state_dict(), folder / "model.pt")
-            torch.save({"step": self.step, "history": self.history, "world": self.world,
-                        "config": dataclasses.asdict(self.config), "optimizer": self.optimizer.state_dict(),
-                        "scheduler": self.scheduler.state_dict()}, folder / "training_state.pt")
+            self._refuse_to_replace(folder, overwrite)
+        staging = folder.parent / f".{folder.name}.step{self.step}.staging"
+        if self.rank == 0:
+            if staging.exists():
+                shutil.rmtree(staging)
+            staging.mkdir(parents=True)
+        if self.world > 1:
+            torch.distributed.barrier()
         numpy_state = np.random.get_state()
         rng = {"torch": torch.get_rng_state(), "python": random.getstate(),
                "numpy": (numpy_state[0], torch.from_numpy(numpy_state[1].astype(np.int64)), *numpy_state[2:]),
                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
-        torch.save(rng, folder / f"rng_rank{self.rank}.pt")
+        torch.save(rng, staging / f"rng_rank{self.rank}.pt")
         if self.world > 1:
             torch.distributed.barrier()
+        if self.rank == 0:
+            def build(tmp: Path) -> None:
+                for item in staging.iterdir():
+                    os.replace(item, tmp / item.name)
+                if isinstance(self.module, PretrainedMixin):
+                    config_dict, state = self.module.hf_checkpoint()
+                    checkpoint_files(tmp, config_dict, state, self.module.hf_key_rules)
+                else:
+                    torch.save(self.module.state_dict(), tmp / "model.pt")
+                torch.save({"step": self.step, "history": self.history, "world": self.world,
+                            "config": dataclasses.asdict(self.config), "optimizer": self.optimizer.state_dict(),
+                            "scheduler": self.scheduler.state_dict()}, tmp / "training_state.pt")
+
+            try:
+                replace_folder(folder, build, drop=("model.pt", "training_state.pt") + tuple(
+                    f"rng_rank{r}.pt" for r in range(max(self.world, 64))))
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        if self.world > 1:
+            torch.distributed.barrier()
+        self.last_checkpoint, self.last_checkpoint_step = folder, self.step
         return folder
+
+    def _refuse_to_replace(self, folder: Path, overwrite: bool) -> None:
+        if overwrite or not folder.exists():
+            return
+        if not folder.is_dir():
+            raise CheckpointError(f"{folder} exists and is not a folder")
+        state_file = folder / "training_state.pt"
+        if state_file.is_file():
+            try:
+                saved_step = torch.load(state_file, map_location="cpu", weights_only=True)["step"]
+            except Exception:  # noqa: BLE001 (a damaged state: the caller decides with overwrite=True)
+                raise CheckpointError(f"{state_file} cannot be read; pass overwrite=True to replace it") from None
+            if saved_step > self.step:
+                raise CheckpointError(f"{folder} holds step {saved_step} of a run, later than this step ({self.step})"
+                                      "; saving would replace it with an earlier one. Choose another folder, resume "
+                                      "from it, or pass overwrite=True.")
+            return
+        if any(folder.iterdir()):
+            raise CheckpointError(f"{folder} already holds files that are not a training run; choose another "
+                                  "folder, or pass overwrite=True to replace them")
 
     def load_checkpoint(self, folder) -> None:
         """Resume from :meth:`save_checkpoint`'s folder; training then continues exactly where it stopped."""
         folder = Path(folder)
         if not (folder / "training_state.pt").is_file():
             raise CheckpointError(f"{folder} has no training_state.pt; is it a folder written by Trainer.save_checkpoint?")
-        state = torch.load(folder / "training_state.pt", map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(folder / "training_state.pt", map_location="cpu", weights_only=True)
+        except Exception as err:  # noqa: BLE001 (unpickling errors of every kind)
+            raise CheckpointError(f"{folder / 'training_state.pt'} cannot be read ({type(err).__name__}: {err})") from None
         saved = state["config"]
         changed = [f"{k}: {saved.get(k)!r} -> {getattr(self.config, k)!r}" for k in TrainingConfig.TRAJECTORY
                    if (tuple(saved.get(k)) if k == "adam_betas" else saved.get(k)) != getattr(self.config, k)]
@@ -311,6 +279,7 @@ class Trainer:
         np.random.set_state((name, keys.numpy().astype(np.uint32), *rest))
         if rng["cuda"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(rng["cuda"])
+        self.last_checkpoint, self.last_checkpoint_step = folder, self.step
 
     def ranks_in_sync(self) -> float:
         """Largest difference of any parameter between processes (0.0 on one process): DDP keeps them equal."""

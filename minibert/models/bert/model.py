@@ -18,6 +18,7 @@ from torch import nn
 from minibert.core.attention import attention_bias
 from minibert.core.checkpoints import BUFFER_KEYS, KeyRule, PretrainedMixin
 from minibert.core.config import BertConfig
+from minibert.core.inputs import binary_mask, positions, token_ids, token_types
 from minibert.core.outputs import ModelOutput
 from minibert.core.transformer import Encoder, init_weights
 
@@ -78,64 +79,20 @@ class BertOutput(ModelOutput):
     pooler_output: torch.Tensor | None = None
 
 
-def _integer_tensor(name: str, value, shape: tuple[int, ...] | None = None) -> torch.Tensor:
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of integer ids, got {type(value).__name__}; "
-                        f"wrap lists with torch.tensor([...])")
-    if value.is_floating_point() or value.is_complex():
-        raise TypeError(f"{name} must hold integers (torch.long), got dtype {value.dtype}; use .long()")
-    if shape is not None and tuple(value.shape) != shape:
-        raise ValueError(f"{name} has shape {tuple(value.shape)} but input_ids has shape {shape}; they must match")
-    return value
-
-
 def check_inputs(config: BertConfig, input_ids, token_type_ids=None, attention_mask=None, position_ids=None):
-    """Validate a batch at the model's boundary, so mistakes surface as one clear message rather than an index
-    error deep inside torch (or, worse, silently wrong numbers). Returns the mask as a boolean tensor or None."""
-    input_ids = _integer_tensor("input_ids", input_ids)
-    if input_ids.dim() != 2:
-        hint = " (a single sequence? use input_ids.unsqueeze(0))" if input_ids.dim() == 1 else ""
-        raise ValueError(f"input_ids must have shape (batch, seq_len), got {tuple(input_ids.shape)}{hint}")
+    """Validate a batch at the model's boundary (see :mod:`minibert.core.inputs`). Returns the mask as a boolean
+    tensor or None. ``attention_mask`` is ``(batch, T)`` (1 = real token, 0 = padding) or ``(batch, T, T)``."""
+    input_ids = token_ids(input_ids, config.vocab_size, config.max_sequence_length,
+                          limit=f" (max_position_embeddings={config.max_position_embeddings})")
     batch, length = input_ids.shape
-    if batch == 0 or length == 0:
-        raise ValueError(f"input_ids is empty (shape {tuple(input_ids.shape)}); encode at least one token")
-    if length > config.max_sequence_length:
-        raise ValueError(f"sequence length {length} exceeds the model's limit of {config.max_sequence_length} tokens "
-                         f"(max_position_embeddings={config.max_position_embeddings}); truncate the input "
-                         f"(e.g. tokenizer truncation) or split it into windows")
-    low, high = int(input_ids.min()), int(input_ids.max())
-    if low < 0 or high >= config.vocab_size:
-        bad = low if low < 0 else high
-        raise ValueError(f"input_ids contains id {bad}, outside the vocabulary [0, {config.vocab_size}); "
-                         f"was the text encoded with the tokenizer that belongs to this model?")
     if token_type_ids is not None:
-        token_type_ids = _integer_tensor("token_type_ids", token_type_ids, (batch, length))
-        if config.type_vocab_size == 0:
-            raise ValueError("this model has no segment embeddings (type_vocab_size=0); drop token_type_ids")
-        if int(token_type_ids.min()) < 0 or int(token_type_ids.max()) >= config.type_vocab_size:
-            raise ValueError(f"token_type_ids must be in [0, {config.type_vocab_size}), "
-                             f"got values {sorted(set(token_type_ids.unique().tolist()))[:8]}")
+        token_types(token_type_ids, batch, length, config.type_vocab_size)
     if position_ids is not None:
-        position_ids = _integer_tensor("position_ids", position_ids)
-        if position_ids.shape[-1] != length:
-            raise ValueError(f"position_ids has length {position_ids.shape[-1]}, input_ids {length}")
-        if int(position_ids.min()) < 0 or int(position_ids.max()) >= config.max_position_embeddings:
-            raise ValueError(f"position_ids must be in [0, {config.max_position_embeddings})")
+        positions(position_ids, length, config.max_position_embeddings)
     if attention_mask is None:
         return None
-    if not isinstance(attention_mask, torch.Tensor):
-        raise TypeError(f"attention_mask must be a torch.Tensor, got {type(attention_mask).__name__}")
-    if tuple(attention_mask.shape) not in ((batch, length), (batch, length, length)):
-        raise ValueError(f"attention_mask has shape {tuple(attention_mask.shape)}; expected ({batch}, {length}) "
-                         f"(1 = real token, 0 = padding) or ({batch}, {length}, {length}) (query x key)")
-    if attention_mask.dtype != torch.bool:
-        if attention_mask.is_floating_point() and not torch.isfinite(attention_mask).all():
-            raise ValueError("attention_mask contains inf/NaN; pass 1 for real tokens and 0 for padding")
-        if not ((attention_mask == 0) | (attention_mask == 1)).all():
-            raise ValueError("attention_mask must contain only 0 and 1 (1 = attend); an additive -inf/-10000 mask "
-                             "is an implementation detail, not an input")
-        attention_mask = attention_mask.bool()
-    return attention_mask
+    return binary_mask("attention_mask", attention_mask, {(batch, length): "1 = real token, 0 = padding",
+                                                          (batch, length, length): "query x key"})
 
 
 # Hugging Face key names (left) and ours (right); "{i}" is the layer number.

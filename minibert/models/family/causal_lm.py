@@ -28,7 +28,8 @@ from minibert.core.config import BertConfig
 from minibert.core.outputs import ModelOutput
 from minibert.core.transformer import init_weights
 from minibert.models.bert.heads import IGNORE_INDEX, BertForMaskedLM, MaskedLMHead
-from minibert.models.bert.model import BertModel, _integer_tensor
+from minibert.core.inputs import binary_mask, integer_tensor, token_ids
+from minibert.models.bert.model import BertModel
 
 __all__ = ["CausalLM", "CausalLMOutput", "next_token_loss"]
 
@@ -72,15 +73,12 @@ class CausalLM(PretrainedMixin, nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None, token_type_ids: torch.Tensor | None = None,
                 output_attentions: bool = False) -> CausalLMOutput:
-        input_ids = _integer_tensor("input_ids", input_ids)
-        if input_ids.dim() != 2:
-            raise ValueError(f"input_ids must have shape (batch, T), got {tuple(input_ids.shape)}")
+        input_ids = token_ids(input_ids, self.config.vocab_size, self.config.max_sequence_length)
         batch, length = input_ids.shape
         mask = causal_mask(length, input_ids.device)[None].expand(batch, length, length)
         if attention_mask is not None:
-            if not isinstance(attention_mask, torch.Tensor) or tuple(attention_mask.shape) != (batch, length):
-                raise ValueError(f"attention_mask must be a ({batch}, {length}) tensor of 1 (token) and 0 (padding)")
-            mask = mask & attention_mask.bool()[:, None, :]  # nobody attends to padding
+            padding = binary_mask("attention_mask", attention_mask, {(batch, length): "1 = token, 0 = padding"})
+            mask = mask & padding[:, None, :]  # nobody attends to padding
         out = self.bert(input_ids, token_type_ids, mask, output_attentions)
         logits = self.mlm(out.last_hidden_state, self.bert.embeddings.token.weight)
         loss = None
@@ -100,7 +98,7 @@ class CausalLM(PretrainedMixin, nn.Module):
         ``top_k`` most likely tokens if given (pass a seeded ``generator`` to repeat a draw). A row stops growing
         (is padded with ``eos_token_id``) once it produced ``eos_token_id``. Returns prompt + continuation.
         """
-        prompt = _integer_tensor("prompt", prompt)
+        prompt = integer_tensor("prompt", prompt)
         single = prompt.dim() == 1
         ids = prompt.unsqueeze(0) if single else prompt
         if ids.dim() != 2 or ids.shape[1] == 0:

@@ -22,16 +22,15 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from minibert.core.checkpoints import KeyRule, PretrainedMixin, write_checkpoint
+from minibert.core.checkpoints import KeyRule, PretrainedMixin
 from minibert.core.outputs import ModelOutput
 from minibert.core.transformer import init_layer
-from minibert.models.bert.model import _integer_tensor
+from minibert.core.inputs import binary_mask, integer_tensor, token_ids
 from minibert.models.transformer_xl import remember
 from .config import XLNetConfig
 from .two_stream_attention import XLNetAttention, XLNetLayer, two_stream_masks
@@ -65,17 +64,13 @@ class XLNetModel(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
 
     def _check(self, input_ids, attention_mask, perm_mask, target_mapping, token_type_ids, memory):
-        input_ids = _integer_tensor("input_ids", input_ids)
-        if input_ids.dim() != 2 or input_ids.numel() == 0:
-            raise ValueError(f"input_ids must be a non-empty (batch, T) tensor, got shape {tuple(input_ids.shape)}")
+        input_ids = token_ids(input_ids, self.config.vocab_size)
         batch, length = input_ids.shape
-        if int(input_ids.min()) < 0 or int(input_ids.max()) >= self.config.vocab_size:
-            raise ValueError(f"input_ids has ids outside the vocabulary [0, {self.config.vocab_size})")
-        if attention_mask is not None and tuple(attention_mask.shape) != (batch, length):
-            raise ValueError(f"attention_mask must be ({batch}, {length}), 1 = token, 0 = padding")
-        if perm_mask is not None and tuple(perm_mask.shape) != (batch, length, length):
-            raise ValueError(f"perm_mask must be ({batch}, {length}, {length}), 1 = may NOT attend "
-                             "(see minibert.models.xlnet.permutation.to_perm_mask)")
+        if attention_mask is not None:
+            binary_mask("attention_mask", attention_mask, {(batch, length): "1 = token, 0 = padding"})
+        if perm_mask is not None:
+            binary_mask("perm_mask", perm_mask, {(batch, length, length): "1 = may NOT attend; see "
+                                                 "minibert.models.xlnet.permutation.to_perm_mask"})
         targets = None
         if target_mapping is not None:
             if target_mapping.dim() != 3 or target_mapping.shape[0] != batch or target_mapping.shape[2] != length:
@@ -85,7 +80,7 @@ class XLNetModel(nn.Module):
                 raise ValueError("each row of target_mapping must be one-hot: one position per prediction")
             targets = target_mapping.argmax(-1)
         if token_type_ids is not None:
-            _integer_tensor("token_type_ids", token_type_ids, (batch, length))
+            integer_tensor("token_type_ids", token_type_ids, (batch, length))
         if memory is not None and (len(memory) != len(self.layers)):
             raise ValueError(f"memory must hold one tensor per layer ({len(self.layers)}), got {len(memory)}")
         return batch, length, targets
@@ -176,7 +171,7 @@ class XLNetLMHeadModel(PretrainedMixin, nn.Module):
             out[key] = tensor
         return out
 
-    def save_pretrained(self, folder) -> Path:
+    def hf_checkpoint(self):
         heads, d = self.config.n_head, self.config.d_head
         state = {}
         for key, tensor in self.state_dict().items():
@@ -186,7 +181,7 @@ class XLNetLMHeadModel(PretrainedMixin, nn.Module):
             elif key.endswith("attention.output.weight"):
                 tensor = tensor.reshape(-1, heads, d)
             state[key] = tensor
-        return write_checkpoint(folder, self.config.to_hf_dict(self.hf_architecture), state, self.hf_key_rules)
+        return self.config.to_hf_dict(self.hf_architecture), state
 
     def forward(self, input_ids, attention_mask=None, perm_mask=None, target_mapping=None, token_type_ids=None,
                 memory=None, labels=None, output_attentions: bool = False) -> XLNetOutput:
