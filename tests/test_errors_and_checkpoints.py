@@ -17,17 +17,21 @@ def tiny():
 
 
 # -- configuration ---------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("overrides, message", [
-    (dict(hidden_size=100, num_attention_heads=12), "divisible by num_attention_heads"),
-    (dict(num_hidden_layers=0), "positive integer"),
-    (dict(hidden_size=64.0), "positive integer"),
-    (dict(hidden_dropout_prob=1.5), r"\[0, 1\)"),
-    (dict(hidden_act="swish"), "hidden_act"),
-    (dict(pad_token_id=5000, vocab_size=100), "pad_token_id"),
-    (dict(layer_norm_eps=0), "layer_norm_eps"),
+@pytest.mark.parametrize("overrides, error, message", [
+    (dict(hidden_size=100, num_attention_heads=12), ValueError, "divisible by num_attention_heads"),
+    (dict(num_hidden_layers=0), ValueError, "positive integer"),
+    (dict(hidden_size=64.0), TypeError, "positive integer"),
+    (dict(num_hidden_layers=True), TypeError, "positive integer, got True"),
+    (dict(hidden_dropout_prob=1.5), ValueError, r"\[0, 1\)"),
+    (dict(hidden_dropout_prob=float("nan")), ValueError, "finite"),
+    (dict(attention_probs_dropout_prob="0.1"), TypeError, "must be a number"),
+    (dict(hidden_act="swish"), ValueError, "hidden_act"),
+    (dict(pad_token_id=5000, vocab_size=100), ValueError, "pad_token_id"),
+    (dict(layer_norm_eps=0), ValueError, "layer_norm_eps"),
+    (dict(initializer_range=-0.02), ValueError, "initializer_range"),
 ])
-def test_invalid_config(overrides, message):
-    with pytest.raises(ValueError, match=message):
+def test_invalid_config(overrides, error, message):
+    with pytest.raises(error, match=message):
         BertConfig(**overrides)
 
 

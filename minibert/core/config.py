@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from .checks import choice, integer, number
+
 ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu")
 
 # Keys a Hugging Face BERT config carries that change nothing in an encoder; accepted and dropped on read.
@@ -54,17 +56,13 @@ class BertConfig:
     positions_past_padding: ClassVar[bool] = False  # RoBERTa: positions count real tokens from pad_token_id + 1
 
     def __post_init__(self) -> None:
-        positive = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
-                    "intermediate_size", "max_position_embeddings")
-        for name in positive:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"BertConfig.{name} must be a positive integer, got {value!r}")
-        if isinstance(self.type_vocab_size, bool) or not isinstance(self.type_vocab_size, int) or self.type_vocab_size < 0:
-            raise ValueError(f"BertConfig.type_vocab_size must be an integer >= 0, got {self.type_vocab_size!r}")
-        if self.embedding_size is not None and (isinstance(self.embedding_size, bool)
-                                                or not isinstance(self.embedding_size, int) or self.embedding_size < 1):
-            raise ValueError(f"BertConfig.embedding_size must be a positive integer or None, got {self.embedding_size!r}")
+        owner = type(self).__name__
+        for name in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                     "max_position_embeddings"):
+            integer(owner, name, getattr(self, name), minimum=1)
+        integer(owner, "type_vocab_size", self.type_vocab_size, minimum=0)
+        integer(owner, "embedding_size", self.embedding_size, minimum=1, none=True)
+        integer(owner, "pad_token_id", self.pad_token_id, minimum=0, none=True)
         if self.hidden_size % self.num_attention_heads:
             raise ValueError(
                 f"hidden_size ({self.hidden_size}) must be divisible by num_attention_heads "
@@ -72,13 +70,10 @@ class BertConfig:
                 f"Try num_attention_heads in {_divisors(self.hidden_size)}."
             )
         for name in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
-            value = getattr(self, name)
-            if not 0.0 <= value < 1.0:
-                raise ValueError(f"BertConfig.{name} must be in [0, 1), got {value!r}")
-        if self.hidden_act not in ACTIVATIONS:
-            raise ValueError(f"BertConfig.hidden_act must be one of {ACTIVATIONS}, got {self.hidden_act!r}")
-        if not self.layer_norm_eps > 0:
-            raise ValueError(f"BertConfig.layer_norm_eps must be > 0, got {self.layer_norm_eps!r}")
+            number(owner, name, getattr(self, name), 0.0, 1.0, high_open=True)
+        choice(owner, "hidden_act", self.hidden_act, ACTIVATIONS)
+        number(owner, "layer_norm_eps", self.layer_norm_eps, low=0.0, low_open=True)
+        number(owner, "initializer_range", self.initializer_range, low=0.0)
         if self.pad_token_id is not None and not 0 <= self.pad_token_id < self.vocab_size:
             raise ValueError(f"pad_token_id {self.pad_token_id} is outside the vocabulary [0, {self.vocab_size})")
 

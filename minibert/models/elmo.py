@@ -33,6 +33,7 @@ from torch import nn
 
 from minibert.core.checkpoints import CheckpointError, read_config, read_state_dict, refuse_to_replace
 from minibert.core.files import make_readable, replace_folder
+from minibert.core.checks import integer, number
 from minibert.core.inputs import token_ids
 
 __all__ = ["ElmoConfig", "ElmoBiLM", "ScalarMix"]
@@ -48,11 +49,8 @@ class ElmoConfig:
 
     def __post_init__(self):
         for name in ("vocab_size", "embedding_size", "hidden_size", "num_layers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+            integer("ElmoConfig", name, getattr(self, name), minimum=1)
+        number("ElmoConfig", "dropout", self.dropout, 0.0, 1.0, high_open=True)
 
 
 class _ProjectedLSTM(nn.Module):

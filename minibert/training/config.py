@@ -2,10 +2,9 @@
 ranges that mean something (a negative weight decay or an infinite learning rate is refused, not trained with)."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-import numpy as np
+from minibert.core.checks import choice, integer, number
 
 from .schedules import DECAYS
 
@@ -33,43 +32,25 @@ class TrainingConfig:
     seed: int = 0
 
     def __post_init__(self):
-        for name in ("steps", "batch_size", "eval_batch_size", "micro_batch_size", "eval_every", "warmup_steps",
-                     "seed"):
-            value = getattr(self, name)
-            if value is None and name in ("micro_batch_size", "eval_every"):
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise TypeError(f"TrainingConfig.{name} must be an integer, got {value!r}")
-            if value < (0 if name in ("warmup_steps", "seed") else 1):
-                raise ValueError(f"TrainingConfig.{name} must be {'>= 0' if name in ('warmup_steps', 'seed') else '>= 1'}"
-                                 f", got {value!r}")
-        for name in ("learning_rate", "weight_decay", "adam_eps", "label_smoothing", "max_grad_norm"):
-            value = getattr(self, name)
-            if value is None and name == "max_grad_norm":
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-                raise TypeError(f"TrainingConfig.{name} must be a number, got {value!r}")
-            if not math.isfinite(value):
-                raise ValueError(f"TrainingConfig.{name} must be a finite number, got {value!r}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
-        if self.weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0 (0 turns it off), got {self.weight_decay}")
-        if not self.adam_eps > 0:
-            raise ValueError(f"adam_eps must be > 0, got {self.adam_eps}")
-        betas = tuple(self.adam_betas) if isinstance(self.adam_betas, (tuple, list)) else None
-        if betas is None or len(betas) != 2 or not all(
-                isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas):
-            raise ValueError(f"adam_betas must be two numbers in [0, 1), got {self.adam_betas!r}")
+        owner = "TrainingConfig"
+        for name in ("steps", "batch_size", "eval_batch_size"):
+            integer(owner, name, getattr(self, name), minimum=1)
+        for name in ("micro_batch_size", "eval_every"):
+            integer(owner, name, getattr(self, name), minimum=1, none=True)
+        integer(owner, "warmup_steps", self.warmup_steps, minimum=0)
+        integer(owner, "seed", self.seed, minimum=0)
+        number(owner, "learning_rate", self.learning_rate, low=0.0, low_open=True)
+        number(owner, "weight_decay", self.weight_decay, low=0.0)
+        number(owner, "adam_eps", self.adam_eps, low=0.0, low_open=True)
+        number(owner, "label_smoothing", self.label_smoothing, 0.0, 1.0, high_open=True)
+        number(owner, "max_grad_norm", self.max_grad_norm, low=0.0, low_open=True, none=True)
+        betas = self.adam_betas
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"TrainingConfig.adam_betas must be two numbers in [0, 1), got {betas!r}")
+        self.adam_betas = tuple(number(owner, "adam_betas", b, 0.0, 1.0, high_open=True) for b in betas)
         if not 0 <= self.warmup_steps <= self.steps:
             raise ValueError(f"warmup_steps must be in [0, steps={self.steps}], got {self.warmup_steps}")
-        if self.decay not in DECAYS:
-            raise ValueError(f"decay must be one of {DECAYS}, got {self.decay!r}")
-        if not 0.0 <= self.label_smoothing < 1.0:
-            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
-        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
-            raise ValueError(f"max_grad_norm must be > 0 or None, got {self.max_grad_norm}")
-        self.adam_betas = tuple(self.adam_betas)
+        choice(owner, "decay", self.decay, DECAYS)
 
     # fields that change the trajectory: a checkpoint only resumes under the same values
     TRAJECTORY = ("batch_size", "learning_rate", "warmup_steps", "decay", "weight_decay", "adam_betas",

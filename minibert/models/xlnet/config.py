@@ -9,6 +9,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from minibert.core.checks import choice, integer, number
+
 __all__ = ["XLNetConfig"]
 
 
@@ -34,18 +36,13 @@ class XLNetConfig:
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "d_model", "n_layer", "n_head", "d_inner"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"XLNetConfig.{name} must be a positive integer, got {value!r}")
+            integer("XLNetConfig", name, getattr(self, name), minimum=1)
         if self.d_model % self.n_head:
             raise ValueError(f"d_model ({self.d_model}) must be divisible by n_head ({self.n_head})")
-        if self.ff_activation not in ("gelu", "relu", "gelu_new"):
-            raise ValueError(f"ff_activation must be 'gelu', 'gelu_new' or 'relu', got {self.ff_activation!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if self.mem_len is not None and (isinstance(self.mem_len, bool) or not isinstance(self.mem_len, int)
-                                         or self.mem_len < 0):
-            raise ValueError(f"mem_len must be an integer >= 0 or None, got {self.mem_len!r}")
+        choice("XLNetConfig", "ff_activation", self.ff_activation, ("gelu", "relu", "gelu_new"))
+        number("XLNetConfig", "dropout", self.dropout, 0.0, 1.0, high_open=True)
+        number("XLNetConfig", "layer_norm_eps", self.layer_norm_eps, low=0.0, low_open=True)
+        integer("XLNetConfig", "mem_len", self.mem_len, minimum=0, none=True)
 
     @property
     def d_head(self) -> int:
