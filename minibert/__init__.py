@@ -47,7 +47,7 @@ from .models.xlnet.config import XLNetConfig
 from .models.xlnet.model import XLNetLMHeadModel, XLNetModel
 from .training.finetuning import BertForQuestionAnswering, BertForTokenClassification
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "BertConfig", "BertModel", "BertOutput", "BertForMaskedLM", "BertForPreTraining", "BertForSequenceClassification",
