@@ -16,9 +16,11 @@
 # MINIBERT_KERNELS=avx2 runs stage 1 with torch's and MKL's kernels forced to AVX2 (an older laptop or a CI runner:
 # different round-off, which no compared output may depend on; CI sets it). MINIBERT_NBVAL=lax executes every
 # notebook without comparing outputs (the "newest torch" job: a new release may change random streams and kernels).
-# MINIBERT_WORKERS=N runs N test processes side by side in each full stage (pytest-xdist; default 1). Only on a
-# machine with 4 or more cores per two workers: each notebook uses two torch threads, and torch's spinning threads
-# from two notebooks on two cores slowed a training cell from 40 s to over 300 s.
+# MINIBERT_WORKERS=N runs N test processes side by side in each full stage (pytest-xdist; default: 2 on a machine
+# with 2 or more cores, else 1). With more than one worker every process and notebook kernel uses ONE torch thread
+# (MINIBERT_THREADS=1, OMP/MKL_NUM_THREADS=1): two kernels of two threads each on two cores once slowed a training
+# cell from 40 s to over 300 s. Printed results do not depend on the thread count (every chapter passes strict
+# nbval either way).
 # Stage 2 drives the machine's Chromium (never downloads one): MINIBERT_CHROMIUM=/path/to/chrome picks it; without
 # one, it is installed with apt-get when that is possible (root), else stage 2 is skipped with a loud message, or
 # fails when MINIBERT_REQUIRE_BROWSER=1 (CI sets it).
@@ -143,11 +145,25 @@ run_browser_stage() {
     run_pytest tests/browser/chapters_in_browser.py -p no:nbval -p no:cacheprovider -o addopts=-ra "$@"
 }
 
+default_workers() {
+    local cores
+    cores="$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)"
+    if [ "$cores" -ge 2 ]; then echo 2; else echo 1; fi
+}
+WORKERS=1
+use_workers() {
+    # the test stages only (JupyterLab for learners keeps two threads per notebook)
+    WORKERS="${MINIBERT_WORKERS:-$(default_workers)}"
+    if [ "$WORKERS" -gt 1 ]; then
+        # one torch thread per process and per notebook kernel: N workers never oversubscribe the cores
+        export MINIBERT_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
+    fi
+}
+
 parallel_args() {
     # $1 = how tests are dealt to the workers: "loadfile" for stage 1 (a notebook's cells must run in order in one
     # kernel, so a file stays on one worker), "load" for stage 2 (each chapter is one test, on its own).
-    local workers="${MINIBERT_WORKERS:-1}"
-    [ "$workers" -gt 1 ] && echo "-n $workers --dist $1"
+    [ "$WORKERS" -gt 1 ] && echo "-n $WORKERS --dist $1"
     return 0
 }
 
@@ -171,19 +187,25 @@ case "${1:-}" in
         if [ "$#" -gt 0 ]; then
             run_pytest ${NBVAL_ARGS[@]+"${NBVAL_ARGS[@]}"} "$@" && exit 0 || exit $?
         fi
+        use_workers
         banner "stage 1 of 2: unit tests + notebooks (strict nbval)"
         stage1=0
+        started=$SECONDS
         run_pytest ${NBVAL_ARGS[@]+"${NBVAL_ARGS[@]}"} $(parallel_args loadfile) || stage1=$?
+        stage1_time=$((SECONDS - started))
         banner "stage 2 of 2: notebooks in a real browser (JupyterLab + headless Chromium)"
         stage2=0
+        started=$SECONDS
         run_browser_stage $(parallel_args load) || stage2=$?
+        stage2_time=$((SECONDS - started))
         verdict() { if [ "$1" != 0 ]; then echo FAILED; elif [ "${2:-0}" = 1 ]; then echo SKIPPED; else echo passed; fi; }
-        banner "stage 1 (unit + nbval): $(verdict "$stage1"); stage 2 (browser): $(verdict "$stage2" "$BROWSER_SKIPPED")"
+        banner "stage 1 (unit + nbval): $(verdict "$stage1") in ${stage1_time} s; stage 2 (browser): $(verdict "$stage2" "$BROWSER_SKIPPED") in ${stage2_time} s; ${WORKERS} worker(s)"
         [ "$stage1" = 0 ] && [ "$stage2" = 0 ]
         ;;
     browser)
         shift
         setup
+        use_workers
         if [ "$#" -gt 0 ]; then run_browser_stage "$@"; else run_browser_stage $(parallel_args load); fi
         ;;
     *)

@@ -48,7 +48,9 @@ _PACKAGES = (
 def setup(seed: int = 0, threads: int | None = 2) -> None:
     """Seed Python, NumPy and torch, and fix torch's thread count (default 2, what a laptop or CI runner has).
 
-    Call it at the top of every notebook: same seed and threads give the same printed numbers everywhere.
+    Call it at the top of every notebook: same seed and threads give the same printed numbers everywhere. The
+    environment variable ``MINIBERT_THREADS`` overrides ``threads``: the test command sets it to 1 when it runs two
+    notebooks side by side, so that two kernels never fight over two cores.
     """
     import numpy as np
     import torch
@@ -56,6 +58,11 @@ def setup(seed: int = 0, threads: int | None = 2) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+    override = os.environ.get("MINIBERT_THREADS", "").strip()
+    if override:
+        if not override.isdigit() or int(override) < 1:
+            raise ValueError(f"MINIBERT_THREADS must be a positive integer, got {override!r}")
+        threads = int(override)
     if threads is not None:
         torch.set_num_threads(max(1, min(threads, os.cpu_count() or 1)))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
