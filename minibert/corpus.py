@@ -13,7 +13,7 @@ import random
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["CORPUS_PATH", "load_documents", "load_text", "split_documents"]
+__all__ = ["CORPUS_PATH", "load_documents", "load_text", "random_windows", "split_documents"]
 
 CORPUS_PATH = Path(__file__).resolve().parent / "data" / "python_docs.txt"
 
@@ -53,3 +53,16 @@ def split_documents(documents: list, held_out: float = 0.1, seed: int = 0) -> tu
     random.Random(seed).shuffle(order)
     cut = max(1, round(len(documents) * held_out))
     return [documents[i] for i in order[cut:]], [documents[i] for i in order[:cut]]
+
+
+def random_windows(stream, length: int, count: int, generator):
+    """``count`` windows of ``length`` consecutive ids drawn at random starts from a 1-D tensor ``stream`` (how the
+    tiny left-to-right models of chapters 03 and 14 see their corpus): a ``(count, length)`` tensor."""
+    import torch
+
+    if not isinstance(stream, torch.Tensor) or stream.dim() != 1:
+        raise TypeError("stream must be a 1-D tensor of token ids (the corpus encoded end to end)")
+    if len(stream) <= length:
+        raise ValueError(f"the stream has {len(stream)} ids, too few for windows of {length}")
+    starts = torch.randint(0, len(stream) - length, (count,), generator=generator)
+    return torch.stack([stream[s:s + length] for s in starts.tolist()])

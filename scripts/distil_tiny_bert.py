@@ -45,18 +45,17 @@ import torch
 from torch import nn
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from minibert.core.parameter_count import count_parameters  # noqa: E402
-from minibert.models.bert.heads import BertForMaskedLM, BertForSequenceClassification  # noqa: E402
-from minibert.models.distilbert.distillation import SANH_RECIPE, Distiller  # noqa: E402
-from minibert.models.distilbert.model import spread_layers, student_from_teacher  # noqa: E402
-from minibert.training import tasks  # noqa: E402
-from minibert.training import Trainer, TrainingConfig, evaluate_mlm, unigram_baseline  # noqa: E402
-from minibert.training.finetuning import with_encoder  # noqa: E402
-from minibert.training.pretrain import _parser as pretrain_parser  # noqa: E402
-from minibert.training.pretrain import build_datasets, load_tokenizer  # noqa: E402
-from minibert.training.pretrain import main as pretrain_main  # noqa: E402
+from minibert.core.parameter_count import count_parameters
+from minibert.models.bert.heads import BertForMaskedLM, BertForSequenceClassification
+from minibert.models.distilbert.distillation import SANH_RECIPE, Distiller
+from minibert.models.distilbert.model import spread_layers, student_from_teacher
+from minibert.training import tasks
+from minibert.training import Trainer, TrainingConfig, evaluate_mlm, unigram_baseline
+from minibert.training.finetuning import with_encoder
+from minibert.training.pretrain import _parser as pretrain_parser
+from minibert.training.pretrain import build_datasets, load_tokenizer
+from minibert.training.pretrain import main as pretrain_main
 
 OUT = ROOT / "assets" / "distillation"
 

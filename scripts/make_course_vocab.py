@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from minibert.tokenizers.course import COURSE_VOCAB_PATH, train_course_vocab  # noqa: E402
-from minibert.tokenizers.files import write_vocab_txt  # noqa: E402
+from minibert.tokenizers.course import COURSE_VOCAB_PATH, train_course_vocab
+from minibert.tokenizers.files import write_vocab_txt
 
 
 def main() -> int:

@@ -28,9 +28,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from minibert.training.pretrain import main  # noqa: E402
+from minibert.training.pretrain import main
 
 ARGS = ["--tokenizer", "course", "--steps", "8000", "--batch-size", "64", "--seq-len", "128", "--hidden", "128",
         "--layers", "2", "--heads", "4", "--lr", "2e-3", "--warmup", "400", "--decay", "linear",

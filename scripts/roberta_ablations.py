@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from minibert.training.pretrain import load_tokenizer  # noqa: E402
-from minibert.training.recipes import ROBERTA_RECIPE, Recipe, pretrain  # noqa: E402
+from minibert.training.pretrain import load_tokenizer
+from minibert.training.recipes import ROBERTA_RECIPE, Recipe, pretrain
 
 OUT = ROOT / "assets" / "roberta_ablations.json"
 

@@ -25,11 +25,10 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from minibert.corpus import load_documents, split_documents  # noqa: E402
-from minibert.models.elmo import ElmoBiLM, ElmoConfig  # noqa: E402
-from minibert.tokenizers import course_tokenizer  # noqa: E402
+from minibert.corpus import load_documents, random_windows, split_documents
+from minibert.models.elmo import ElmoBiLM, ElmoConfig
+from minibert.tokenizers import course_tokenizer
 
 OUT = ROOT / "assets" / "elmo"
 WINDOW = 32
@@ -39,11 +38,6 @@ def encode(documents: list, tokenizer) -> torch.Tensor:
     vocab = tokenizer.vocab
     ids = [vocab[t] for doc in documents for sentence in doc for t in tokenizer.tokenize(sentence)]
     return torch.tensor(ids)
-
-
-def windows(data: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:
-    starts = torch.randint(0, len(data) - WINDOW, (count,), generator=generator)
-    return torch.stack([data[s:s + WINDOW] for s in starts.tolist()])
 
 
 def main() -> None:
@@ -67,7 +61,7 @@ def main() -> None:
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (args.steps - s) / (args.steps - warmup))))
     generator = torch.Generator().manual_seed(args.seed)
-    test_batch = windows(test, 64, torch.Generator().manual_seed(1))
+    test_batch = random_windows(test, WINDOW, 64, torch.Generator().manual_seed(1))
 
     counts = Counter(train.tolist())
     total = sum(counts.values())
@@ -76,7 +70,7 @@ def main() -> None:
 
     curve, start = [], time.perf_counter()
     for step in range(1, args.steps + 1):
-        batch = windows(train, args.batch, generator)
+        batch = random_windows(train, WINDOW, args.batch, generator)
         forward_loss, backward_loss = model.lm_losses(batch)
         loss = (forward_loss + backward_loss) / 2
         optimizer.zero_grad()

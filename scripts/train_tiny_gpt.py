@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -24,11 +23,10 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from minibert import BertConfig  # noqa: E402
-from minibert.corpus import load_documents, split_documents  # noqa: E402
-from minibert.models.family.causal_lm import CausalLM  # noqa: E402
+from minibert import BertConfig
+from minibert.corpus import load_documents, random_windows, split_documents
+from minibert.models.family.causal_lm import CausalLM
 
 OUT = ROOT / "assets" / "tiny_gpt"
 WINDOW = 64
@@ -42,11 +40,6 @@ def char_vocabulary(text: str, min_count: int = 200) -> list[str]:
 def encode(text: str, vocab: list[str]) -> torch.Tensor:
     index = {c: i for i, c in enumerate(vocab)}
     return torch.tensor([index.get(c, 1) for c in text])
-
-
-def windows(data: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:
-    starts = torch.randint(0, len(data) - WINDOW, (count,), generator=generator)
-    return torch.stack([data[s:s + WINDOW] for s in starts.tolist()])
 
 
 def main() -> None:
@@ -73,10 +66,10 @@ def main() -> None:
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (args.steps - s) / (args.steps - warmup))))
     generator = torch.Generator().manual_seed(args.seed)
-    test_batch = windows(test, 256, torch.Generator().manual_seed(1))
+    test_batch = random_windows(test, WINDOW, 256, torch.Generator().manual_seed(1))
     curve, start = [], time.perf_counter()
     for step in range(1, args.steps + 1):
-        batch = windows(train, args.batch, generator)
+        batch = random_windows(train, WINDOW, args.batch, generator)
         loss = model(batch, labels=batch).loss
         optimizer.zero_grad()
         loss.backward()

@@ -12,22 +12,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from minibert import BertConfig  # noqa: E402
-from minibert.corpus import load_documents, split_documents  # noqa: E402
-from minibert.masking import Masker, pack_full_sentences  # noqa: E402
-from minibert.masking.dataset import encode_documents  # noqa: E402
+from minibert import BertConfig
+from minibert.corpus import load_documents, split_documents
+from minibert.masking import Masker, pack_full_sentences
+from minibert.masking.dataset import encode_documents
 from minibert.models.spanbert import (SpanBertForPreTraining, accuracy_by_span_position, span_masked_batch,
-                                      train_spanbert)  # noqa: E402
-from minibert.training.pretrain import load_tokenizer  # noqa: E402
+                                      train_spanbert)
+from minibert.training.pretrain import load_tokenizer
 
 OUT = ROOT / "assets" / "spanbert_tiny.json"
 
