@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from .. import exercise
@@ -266,6 +267,8 @@ def _distinct_masks(epochs: int = 10) -> tuple[dict, dict]:
           solution="answer = (10, 4)",
           wrong=("answer = (10, 10)", "answer = (1, 1)", "answer = (9, 4)", "answer = ('ten', 4)"))
 def _(answer):
+    if isinstance(answer, (np.ndarray, torch.Tensor)) and answer.ndim == 1:
+        answer = list(answer)
     if isinstance(answer, dict) or not isinstance(answer, (tuple, list)) or len(answer) != 2:
         raise AssertionError("give two whole numbers, answer = (block, sentence): the distinct masks of the "
                              "64-token block and of the 6-token sentence")

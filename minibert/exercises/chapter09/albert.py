@@ -100,10 +100,10 @@ def _hidden(module, *args, **kwargs) -> torch.Tensor:
         out = out.last_hidden_state
     elif isinstance(out, (tuple, list)) and out:
         out = out[0]
-    if not isinstance(out, torch.Tensor):
-        raise AssertionError(f"forward should return the last hidden states, a (batch, T, H) tensor; got "
-                             f"{type(out).__name__}")
-    return out
+    if not isinstance(out, torch.Tensor) or not out.is_floating_point():
+        raise AssertionError(f"forward should return the last hidden states, a (batch, T, H) float tensor; got "
+                             f"{type(out).__name__}" + (f" of dtype {out.dtype}" if isinstance(out, torch.Tensor) else ""))
+    return out.float()
 
 
 def _describe(config) -> str:
