@@ -122,3 +122,77 @@ def test_word_overlap_solves_nsp_but_not_sop_on_the_course_corpus():
 
     assert rule_accuracy(nsp_pairs(documents, max_tokens=64, generator=0)) > 0.65
     assert 0.44 < rule_accuracy(sop_pairs(documents, max_tokens=64, generator=0)) < 0.56
+
+
+# -- the exercises' model solutions in the library (the chapters' "your code in the real model" cells) ------------
+def test_chapter_08_pipeline_solution_trains_exactly_as_the_librarys_dataset():
+    from minibert.exercises import get
+    from minibert.masking import Masker
+    from minibert.masking.dataset import MaskedLMDataset
+    from minibert.training import Trainer, TrainingConfig
+    from minibert.training.pretrain import build_model
+
+    pipeline = get("08.4").run_solution()
+
+    class WithPipeline(MaskedLMDataset):
+        def batch(self, indices, epoch=0):
+            return pipeline(self.blocks, self.masker, list(indices), epoch, pad_id=self.pad_id, length=self.length,
+                            seed=self.seed, dynamic=self.dynamic)
+
+    g = torch.Generator().manual_seed(0)
+    blocks = [[2] + torch.randint(5, 80, (int(n),), generator=g).tolist() + [3]
+              for n in torch.randint(4, 20, (16,), generator=g)]
+    masker = Masker(mask_token_id=4, vocab_size=80, special_ids={0, 1, 2, 3, 4})
+    losses = []
+    for data_class in (MaskedLMDataset, WithPipeline):
+        data = data_class(blocks, masker, 0, seed=3, dynamic=True, length=22)
+        model = build_model(80, 22, 16, 1, 2, dropout=0.0, seed=0, pad_token_id=0)
+        config = TrainingConfig(steps=6, batch_size=4, warmup_steps=1, seed=0)
+        torch.manual_seed(0)
+        losses.append([r["loss"] for r in Trainer(model, data, config, progress=False).train()])
+    assert losses[0] == losses[1]  # the same batches, so the very same arithmetic
+
+
+@pytest.mark.parametrize("sharing", ["all", "none", "attention", "ffn"])
+def test_chapter_09_albert_solution_carries_the_librarys_weights(sharing, randomize, make_batch):
+    from minibert.exercises import get
+
+    config = AlbertConfig(vocab_size=60, embedding_size=8, hidden_size=16, num_hidden_layers=3, num_attention_heads=2,
+                          intermediate_size=32, max_position_embeddings=20, cross_layer_sharing=sharing)
+    reference = randomize(AlbertModel(config, add_pooler=False).eval(), 0, norms_near_one=True)
+    mine = get("09.4").run_solution()(config).eval()
+    mine.load_state_dict(reference.state_dict())
+    assert sum(p.numel() for p in mine.parameters()) == sum(p.numel() for p in reference.parameters())
+    ids, types, mask = make_batch(config, batch=3, seed=1)
+    with torch.no_grad():
+        torch.testing.assert_close(mine(ids, types, mask)[mask.bool()],
+                                   reference(ids, types, mask).last_hidden_state[mask.bool()], atol=1e-5, rtol=1e-5)
+
+
+def test_distiller_trains_with_a_loss_given_to_it():
+    """Distiller(loss=...): the learner's soft + hard terms (chapter 10's exercise) replace the library's in the
+    training loss; the cosine term and the reported terms stay the library's."""
+    from minibert import BertConfig, BertForMaskedLM
+    from minibert.exercises import get
+    from minibert.models.distilbert.distillation import SANH_RECIPE, Distiller
+    from minibert.models.distilbert.model import student_from_teacher
+
+    torch.manual_seed(0)
+    teacher = BertForMaskedLM(BertConfig.tiny(num_hidden_layers=2)).eval()
+    ids = torch.randint(5, teacher.config.vocab_size, (2, 9), generator=torch.Generator().manual_seed(1))
+    labels = torch.full_like(ids, -100)
+    labels[:, 2:5] = ids[:, 2:5]
+    mask = torch.ones_like(ids)
+    library = Distiller(student_from_teacher(teacher), teacher, **SANH_RECIPE)
+    yours = Distiller(student_from_teacher(teacher), teacher, **SANH_RECIPE, loss=get("10.2").run_solution())
+    expected, got = library(ids, mask, labels), yours(ids, mask, labels)
+    assert float(got.loss.detach()) == pytest.approx(float(expected.loss.detach()), rel=1e-5)
+    assert got.as_dict() == pytest.approx(expected.as_dict(), rel=1e-5)
+    got.loss.backward()
+    assert all(p.grad is None for p in yours.teacher.parameters())
+    constant = Distiller(student_from_teacher(teacher), teacher, **SANH_RECIPE,
+                         loss=lambda s, t, y, T, a_ce, a_mlm: s.new_tensor(7.0))
+    terms = constant(ids, mask, labels)
+    assert float(terms.loss.detach()) == pytest.approx(7.0 + SANH_RECIPE["alpha_cos"] * float(terms.cos.detach()))
+    with pytest.raises(TypeError, match="loss must be a function"):
+        Distiller(student_from_teacher(teacher), teacher, loss="kl")

@@ -139,10 +139,15 @@ class Distiller(nn.Module):
 
     The teacher stays in eval mode (no dropout) and has ``requires_grad=False``, so only the student's parameters
     reach the optimizer.
+
+    ``loss``: your own soft + hard terms, ``loss(student_logits, teacher_logits, labels, T, alpha_ce, alpha_mlm)``
+    on the scored rows (``(N, V)`` logits, ``(N,)`` labels). The training loss is then its value plus the library's
+    cosine term, and the terms reported beside it stay the library's: how chapter 10 trains a student with the
+    loss the learner wrote.
     """
 
     def __init__(self, student: nn.Module, teacher: nn.Module, temperature: float = 2.0, alpha_ce: float = 5.0,
-                 alpha_mlm: float = 2.0, alpha_cos: float = 1.0):
+                 alpha_mlm: float = 2.0, alpha_cos: float = 1.0, loss=None):
         super().__init__()
         (s_vocab, s_width), (t_vocab, t_width) = _vocabulary(student), _vocabulary(teacher)
         if s_vocab != t_vocab:
@@ -154,6 +159,10 @@ class Distiller(nn.Module):
         self.temperature = _check_temperature(temperature)
         _check_weights(alpha_ce, alpha_mlm, alpha_cos)
         self.alpha_ce, self.alpha_mlm, self.alpha_cos = alpha_ce, alpha_mlm, alpha_cos
+        if loss is not None and not callable(loss):
+            raise TypeError(f"loss must be a function loss(student_logits, teacher_logits, labels, T, alpha_ce, "
+                            f"alpha_mlm), got {type(loss).__name__}")
+        self.loss = loss
         self.student = student
         self.teacher = teacher.eval().requires_grad_(False)
         self.config = student.config
@@ -184,6 +193,12 @@ class Distiller(nn.Module):
                                        output_hidden_states=need_hidden)
             teacher_logits = teacher.logits
             hidden = (student.hidden_states[-1][real], teacher.hidden_states[-1][real]) if need_hidden else (None, None)
-        return distillation_loss(student.logits, teacher_logits, labels[selected], *hidden,
-                                 temperature=self.temperature, alpha_ce=self.alpha_ce, alpha_mlm=self.alpha_mlm,
-                                 alpha_cos=self.alpha_cos, label_smoothing=label_smoothing)
+        terms = distillation_loss(student.logits, teacher_logits, labels[selected], *hidden,
+                                  temperature=self.temperature, alpha_ce=self.alpha_ce, alpha_mlm=self.alpha_mlm,
+                                  alpha_cos=self.alpha_cos, label_smoothing=label_smoothing)
+        if self.loss is not None:  # the learner's soft + hard terms train the student; the cosine term stays ours
+            terms.loss = self.loss(student.logits, teacher_logits, labels[selected], self.temperature, self.alpha_ce,
+                                   self.alpha_mlm)
+            if terms.cos is not None:
+                terms.loss = terms.loss + self.alpha_cos * terms.cos
+        return terms
