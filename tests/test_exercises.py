@@ -210,3 +210,14 @@ def test_an_answer_that_raises_is_blamed_with_its_line():
     answer = _learner("def answer(x):\n    return undefined_name\n")
     status, message = verdict("01.1", answer)
     assert status == "raised" and "NameError" in message and "line 2" in message
+
+
+def test_a_class_skeleton_counts_as_not_attempted():
+    skeleton = _learner("import torch\nclass answer(torch.nn.Module):\n    def __init__(self, hidden):\n"
+                        "        super().__init__()\n        ...\n\n    def forward(self, x):\n        ...\n")
+    started = _learner("import torch\nclass answer(torch.nn.Module):\n    def __init__(self, hidden):\n"
+                       "        super().__init__()\n        self.proj = torch.nn.Linear(hidden, hidden)\n\n"
+                       "    def forward(self, x):\n        ...\n")
+    from minibert.exercises import _not_attempted
+
+    assert _not_attempted(skeleton) and not _not_attempted(started)

@@ -135,14 +135,8 @@ def all_exercises() -> list[Exercise]:
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 
 
-def _not_attempted(answer: Any) -> bool:
-    """``None``, ``...`` or a function whose body is still just ``...`` (the notebooks' stubs)."""
-    if answer is None or answer is Ellipsis:
-        return True
-    code = getattr(answer, "__code__", None)
-    if code is None:
-        return False
-    # An empty body compiles to "return None" and nothing else (plus bookkeeping opcodes).
+def _empty_body(code) -> bool:
+    """A function whose body is still just ``...`` or ``pass``: it compiles to "return None" and bookkeeping."""
     for instruction in dis.get_instructions(code):
         if instruction.opname in ("RESUME", "NOP", "CACHE"):
             continue
@@ -152,6 +146,29 @@ def _not_attempted(answer: Any) -> bool:
             continue
         return False
     return True
+
+
+def _not_attempted(answer: Any) -> bool:
+    """``None``, ``...``, a function whose body is still just ``...`` (the notebooks' stubs), or a class all of whose
+    own methods are such stubs (a class skeleton; ``super().__init__()`` alone counts as a stub too)."""
+    if answer is None or answer is Ellipsis:
+        return True
+    if isinstance(answer, type):
+        methods = [getattr(m, "__func__", m) for m in vars(answer).values() if callable(getattr(m, "__func__", m))]
+        codes = [m.__code__ for m in methods if hasattr(m, "__code__")]
+        return bool(codes) and all(_empty_body(c) or _only_super_init(c) for c in codes)
+    code = getattr(answer, "__code__", None)
+    return code is not None and _empty_body(code)
+
+
+def _only_super_init(code) -> bool:
+    """``def __init__(self, ...): super().__init__()`` and nothing else."""
+    if code.co_name != "__init__":
+        return False
+    names = {i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_ATTR", "LOAD_METHOD",
+                                                                          "LOAD_SUPER_ATTR", "LOAD_DEREF")}
+    calls = sum(i.opname.startswith("CALL") for i in dis.get_instructions(code))
+    return names <= {"super", "__init__", "__class__"} and calls <= 2
 
 
 def _learner_line(tb) -> str | None:
