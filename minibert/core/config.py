@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -71,14 +72,24 @@ class BertConfig:
                 f"({self.num_attention_heads}): each head gets hidden_size / heads dimensions. "
                 f"Try num_attention_heads in {_divisors(self.hidden_size)}."
             )
+        for name in ("hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps", "initializer_range"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"BertConfig.{name} must be a number, got {value!r}")
         for name in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
                 raise ValueError(f"BertConfig.{name} must be in [0, 1), got {value!r}")
         if self.hidden_act not in ACTIVATIONS:
             raise ValueError(f"BertConfig.hidden_act must be one of {ACTIVATIONS}, got {self.hidden_act!r}")
-        if not self.layer_norm_eps > 0:
-            raise ValueError(f"BertConfig.layer_norm_eps must be > 0, got {self.layer_norm_eps!r}")
+        if not (math.isfinite(self.layer_norm_eps) and self.layer_norm_eps > 0):
+            raise ValueError(f"BertConfig.layer_norm_eps must be a finite number > 0, got {self.layer_norm_eps!r}")
+        if not (math.isfinite(self.initializer_range) and self.initializer_range >= 0):
+            raise ValueError(f"BertConfig.initializer_range must be a finite number >= 0 (the std of the initial "
+                             f"weights; BERT uses 0.02), got {self.initializer_range!r}")
+        if self.pad_token_id is not None and (isinstance(self.pad_token_id, bool)
+                                              or not isinstance(self.pad_token_id, int)):
+            raise ValueError(f"BertConfig.pad_token_id must be an integer token id or None, got {self.pad_token_id!r}")
         if self.pad_token_id is not None and not 0 <= self.pad_token_id < self.vocab_size:
             raise ValueError(f"pad_token_id {self.pad_token_id} is outside the vocabulary [0, {self.vocab_size})")
 
@@ -131,6 +142,9 @@ class BertConfig:
         names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
         known = {k: v for k, v in data.items() if k in names}
         extra = {k: v for k, v in data.items() if k not in names and k not in _IGNORED_HF_KEYS}
+        if not isinstance(data.get("extra", {}), dict):
+            raise TypeError(f"{cls.__name__}.from_dict: extra must be a dict of extra settings, got "
+                            f"{type(data['extra']).__name__}")
         extra.update(data.get("extra", {}))
         if data.get("position_embedding_type", "absolute") != "absolute":
             raise ValueError(

@@ -51,6 +51,8 @@ class ElmoConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)):
+            raise TypeError(f"dropout must be a number, got {self.dropout!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
 
@@ -111,6 +113,9 @@ class ElmoBiLM(nn.Module):
         """Mean cross-entropy (nats per token) of the forward LM (predict ``t_{k+1}`` from ``t_1..t_k``) and of the
         backward LM (predict ``t_{k-1}`` from ``t_k..t_N``)."""
         _, forward, backward = self.directional_states(input_ids)
+        if input_ids.shape[1] < 2:
+            raise ValueError(f"the language-model losses need at least two tokens per sequence (one to read, one to "
+                             f"predict), got {input_ids.shape[1]}")
         def loss(states: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
             logits = self.dropout(states) @ self.embedding.weight.T + self.output_bias
             return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
@@ -140,13 +145,22 @@ class ElmoBiLM(nn.Module):
             raise FileNotFoundError(f"no ELMo checkpoint in {folder.name!r} (config.json missing): run "
                                     "`python scripts/train_tiny_elmo.py` to make assets/elmo/")
         settings = read_config(folder)
-        if settings.pop("model_type", "elmo") != "elmo":
-            raise CheckpointError(f"{folder} is not an ELMo checkpoint (model_type {settings.get('model_type')!r})")
+        found = settings.pop("model_type", "elmo")
+        if found != "elmo":
+            raise CheckpointError(f"{folder} is not an ELMo checkpoint (model_type {found!r})")
         try:
-            model = cls(ElmoConfig(**settings))
+            config = ElmoConfig(**settings)
         except TypeError as err:
             raise CheckpointError(f"{folder / 'config.json'} does not describe an ELMo model: {err}") from None
-        model.load_state_dict(read_state_dict(folder))
+        except ValueError as err:
+            raise CheckpointError(f"{folder / 'config.json'}: {err}") from None
+        model = cls(config)
+        try:
+            model.load_state_dict(read_state_dict(folder))
+        except RuntimeError as err:
+            first = str(err).split("\n\t")[1:2] or [str(err)]
+            raise CheckpointError(f"the weights in {folder} do not fit the model its config.json describes "
+                                  f"({first[0].strip()} ...); is config.json the one saved with these weights?") from None
         return model.eval()
 
 

@@ -6,6 +6,7 @@ them; ``from_dict`` refuses the options minibert's XLNet does not implement rath
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,14 @@ class XLNetConfig:
             raise ValueError(f"ff_activation must be 'gelu', 'gelu_new' or 'relu', got {self.ff_activation!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        for name, low in (("layer_norm_eps", "> 0"), ("initializer_range", ">= 0")):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or not (value > 0 if low == "> 0" else value >= 0):
+                raise ValueError(f"{name} must be a finite number {low}, got {value!r}")
+        if isinstance(self.pad_token_id, bool) or not isinstance(self.pad_token_id, int) \
+                or not 0 <= self.pad_token_id < self.vocab_size:
+            raise ValueError(f"pad_token_id {self.pad_token_id!r} is outside the vocabulary [0, {self.vocab_size})")
         if self.mem_len is not None and (isinstance(self.mem_len, bool) or not isinstance(self.mem_len, int)
                                          or self.mem_len < 0):
             raise ValueError(f"mem_len must be an integer >= 0 or None, got {self.mem_len!r}")
