@@ -55,7 +55,7 @@ def test_the_class_table_and_csv(class_folder):
 def test_a_notebook_that_hangs_is_stopped_and_reported(tmp_path):
     path = tmp_path / "dave.ipynb"
     nbformat.write(notebook([answer_cell("00.1", get("00.1").solution), "while True:\n    pass"]), path)
-    result = grade_notebook(path, timeout=120, cell_timeout=5)
+    result = grade_notebook(path, timeout=45, cell_timeout=120)  # the notebook's deadline interrupts the loop
     assert result.results["00.1"] == "passed"
     assert any("stopped" in problem for problem in result.problems)
 

@@ -13,6 +13,7 @@ Reference: Vaswani et al. (2017), "Attention Is All You Need", section 3.2.
 from __future__ import annotations
 
 import math
+import operator
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +24,10 @@ __all__ = ["attention_bias", "causal_mask", "scaled_dot_product_attention", "Mul
 
 def causal_mask(length: int, device: torch.device | str | None = None) -> torch.Tensor:
     """``(T, T)`` boolean mask, ``True`` on and below the diagonal: query i may see keys j <= i."""
+    try:
+        length = operator.index(length)
+    except TypeError:
+        raise TypeError(f"causal_mask needs an integer length, got {length!r}") from None
     if length < 1:
         raise ValueError(f"causal_mask needs a length of at least 1, got {length}")
     return torch.ones(length, length, dtype=torch.bool, device=device).tril()
@@ -54,6 +59,11 @@ def scaled_dot_product_attention(
     ``mask`` is boolean (``True`` = may attend) or an additive float bias, broadcastable to ``(..., T_q, T_k)``.
     ``dropout`` is applied to the weights (as BERT does during training); the returned weights are post-dropout.
     """
+    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"q and k must have the same last dimension and k and v the same length, got q "
+                         f"{tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)}")
+    if mask is not None and mask.is_floating_point() and bool(mask.isnan().any()):
+        raise ValueError("mask contains NaN; pass a boolean mask (True = may attend) or a bias of 0 and -inf")
     scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
     bias = _as_bias(mask, scores.dtype)
     if bias is not None:
@@ -73,6 +83,8 @@ class MultiHeadSelfAttention(nn.Module):
 
     def __init__(self, hidden_size: int, num_heads: int, dropout: float = 0.0, bias: bool = True):
         super().__init__()
+        if isinstance(num_heads, bool) or not isinstance(num_heads, int) or num_heads < 1:
+            raise ValueError(f"num_heads must be a positive integer, got {num_heads!r}")
         if hidden_size % num_heads:
             raise ValueError(f"hidden_size ({hidden_size}) must be divisible by num_heads ({num_heads})")
         self.num_heads = num_heads

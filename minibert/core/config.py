@@ -126,6 +126,9 @@ class BertConfig:
         names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
         known = {k: v for k, v in data.items() if k in names}
         extra = {k: v for k, v in data.items() if k not in names and k not in _IGNORED_HF_KEYS}
+        if not isinstance(data.get("extra", {}), dict):
+            raise TypeError(f"{cls.__name__}.from_dict: extra must be a dict of extra settings, got "
+                            f"{type(data['extra']).__name__}")
         extra.update(data.get("extra", {}))
         if data.get("position_embedding_type", "absolute") != "absolute":
             raise ValueError(

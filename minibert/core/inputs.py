@@ -1,4 +1,4 @@
-"""The one place where a model's inputs are checked: ids, masks, token types and positions.
+"""The one place where a model's inputs are checked: ids, masks, token types, positions and the labels of a loss.
 
 Every model calls these at its boundary, so a mistake surfaces as one clear ``TypeError``/``ValueError`` saying what
 to do, never as an index error deep inside torch or, worse, as silently wrong numbers (a fractional mask, or an
@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["integer_tensor", "token_ids", "binary_mask", "token_types", "positions"]
+__all__ = ["IGNORE_INDEX", "integer_tensor", "token_ids", "binary_mask", "token_types", "positions", "labels",
+           "sequence_labels"]
+
+IGNORE_INDEX = -100  # label value for "nothing to predict here", as in torch's cross_entropy and transformers
 
 
 def integer_tensor(name: str, value, shape: tuple[int, ...] | None = None) -> torch.Tensor:
@@ -80,3 +83,36 @@ def positions(position_ids, length: int, max_positions: int) -> torch.Tensor:
     if int(position_ids.min()) < 0 or int(position_ids.max()) >= max_positions:
         raise ValueError(f"position_ids must be in [0, {max_positions})")
     return position_ids
+
+
+def labels(value, shape: tuple[int, ...], num_classes: int, name: str = "labels", what: str = "token ids",
+           require_one: bool = False) -> torch.Tensor:
+    """Targets of a loss, checked before torch sees them: an integer tensor of ``shape`` holding ids in
+    ``[0, num_classes)`` or -100 (nothing to predict), and with ``require_one`` at least one that is not -100 (a
+    mean over no target is NaN)."""
+    if (not isinstance(value, torch.Tensor) or value.is_floating_point() or value.is_complex()
+            or value.dtype == torch.bool):
+        raise TypeError(f"{name} must be an integer torch.Tensor ({what}, {IGNORE_INDEX} where nothing is predicted)")
+    if tuple(value.shape) != tuple(shape):
+        raise ValueError(f"{name} has shape {tuple(value.shape)} but input_ids has {tuple(shape)}")
+    valid = value[value != IGNORE_INDEX]
+    if valid.numel() and (int(valid.min()) < 0 or int(valid.max()) >= num_classes):
+        raise ValueError(f"{name} must be {what} in [0, {num_classes}) or {IGNORE_INDEX}")
+    if require_one and valid.numel() == 0:
+        raise ValueError(f"{name} has no position to predict (all {IGNORE_INDEX}); mask at least one token")
+    return value
+
+
+def sequence_labels(name: str, value, batch: int, num_classes: int, meaning: str = "") -> torch.Tensor:
+    """One class id per sequence, in ``[0, num_classes)``, as a ``(batch,)`` tensor (``(batch, 1)`` is accepted)."""
+    if (not isinstance(value, torch.Tensor) or value.is_floating_point() or value.is_complex()
+            or value.dtype == torch.bool):
+        raise TypeError(f"{name} must be an integer tensor of class ids, one per sequence; got "
+                        f"{value.dtype if isinstance(value, torch.Tensor) else type(value).__name__}")
+    if value.numel() != batch or value.dim() > 2:
+        raise ValueError(f"{name} has shape {tuple(value.shape)}: give one label per sequence ({batch})")
+    value = value.reshape(-1)
+    if int(value.min()) < 0 or int(value.max()) >= num_classes:
+        raise ValueError(f"{name} must be class ids in [0, {num_classes}){meaning}, got values "
+                         f"{sorted(set(value.tolist()))[:8]}")
+    return value

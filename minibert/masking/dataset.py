@@ -103,6 +103,8 @@ class MaskedLMDataset:
     def global_batches(self, batch_size: int, epoch: int, shuffle: bool = True) -> list[list[int]]:
         """The epoch's global batches of example indices (an incomplete last batch is dropped when shuffling,
         so every optimizer step sees the same number of sequences)."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         order = epoch_order(len(self), self.seed, epoch) if shuffle else list(range(len(self)))
         stop = len(order) - len(order) % batch_size if shuffle else len(order)
         return [order[i:i + batch_size] for i in range(0, stop, batch_size)]

@@ -104,9 +104,14 @@ class Masker:
             raise ValueError(f"vocab_size must be an integer >= 2, got {vocab_size!r}")
         if not 0 <= mask_token_id < vocab_size:
             raise ValueError(f"mask_token_id {mask_token_id} is outside the vocabulary [0, {vocab_size})")
+        special = list(special_ids)
+        for i in special:
+            if isinstance(i, (str, bytes, float)) or (isinstance(i, torch.Tensor) and i.is_floating_point()):
+                raise TypeError(f"special_ids must be token ids (integers), got {i!r}; turn tokens into ids with "
+                                "tokenizer.convert_tokens_to_ids(...)")
         self.mask_token_id = int(mask_token_id)
         self.vocab_size = vocab_size
-        self.special_ids = torch.tensor(sorted({int(i) for i in special_ids} | {self.mask_token_id}), dtype=torch.long)
+        self.special_ids = torch.tensor(sorted({int(i) for i in special} | {self.mask_token_id}), dtype=torch.long)
         # Random replacements are drawn from the ordinary tokens: a random [CLS] or [PAD] would teach nothing.
         ordinary = torch.ones(vocab_size, dtype=torch.bool)
         ordinary[self.special_ids[self.special_ids < vocab_size]] = False

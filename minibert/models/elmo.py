@@ -109,6 +109,9 @@ class ElmoBiLM(nn.Module):
         """Mean cross-entropy (nats per token) of the forward LM (predict ``t_{k+1}`` from ``t_1..t_k``) and of the
         backward LM (predict ``t_{k-1}`` from ``t_k..t_N``)."""
         _, forward, backward = self.directional_states(input_ids)
+        if input_ids.shape[1] < 2:
+            raise ValueError(f"the language-model losses need at least two tokens per sequence (one to read, one to "
+                             f"predict), got {input_ids.shape[1]}")
         def loss(states: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
             logits = self.dropout(states) @ self.embedding.weight.T + self.output_bias
             return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
@@ -138,13 +141,22 @@ class ElmoBiLM(nn.Module):
             raise FileNotFoundError(f"no ELMo checkpoint in {folder.name!r} (config.json missing): run "
                                     "`python scripts/train_tiny_elmo.py` to make assets/elmo/")
         settings = read_config(folder)
-        if settings.pop("model_type", "elmo") != "elmo":
-            raise CheckpointError(f"{folder} is not an ELMo checkpoint (model_type {settings.get('model_type')!r})")
+        found = settings.pop("model_type", "elmo")
+        if found != "elmo":
+            raise CheckpointError(f"{folder} is not an ELMo checkpoint (model_type {found!r})")
         try:
-            model = cls(ElmoConfig(**settings))
+            config = ElmoConfig(**settings)
         except TypeError as err:
             raise CheckpointError(f"{folder / 'config.json'} does not describe an ELMo model: {err}") from None
-        model.load_state_dict(read_state_dict(folder))
+        except ValueError as err:
+            raise CheckpointError(f"{folder / 'config.json'}: {err}") from None
+        model = cls(config)
+        try:
+            model.load_state_dict(read_state_dict(folder))
+        except RuntimeError as err:
+            first = str(err).split("\n\t")[1:2] or [str(err)]
+            raise CheckpointError(f"the weights in {folder} do not fit the model its config.json describes "
+                                  f"({first[0].strip()} ...); is config.json the one saved with these weights?") from None
         return model.eval()
 
 

@@ -179,6 +179,9 @@ class TransformerXL(nn.Module):
         if not isinstance(x, torch.Tensor) or x.dim() != 3 or x.shape[-1] != self.hidden_size:
             raise ValueError(f"x must be a (batch, T, {self.hidden_size}) float tensor, got "
                              f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
+        if not x.is_floating_point():
+            raise TypeError(f"x must be a floating-point tensor of vectors, got dtype {x.dtype}; Transformer-XL here "
+                            "reads vectors (batch, T, H): embed token ids first")
         memory = memory or None  # [] (from a model without memory) means none
         if memory is not None and len(memory) != len(self.layers):
             raise ValueError(f"memory must hold one tensor per layer ({len(self.layers)}), got {len(memory)}")

@@ -113,6 +113,8 @@ class SubwordTokenizer:
     def encode(self, text: str, pair: str | None = None, add_special_tokens: bool = True,
                max_length: int | None = None, truncation: bool = False) -> Encoding:
         """Encode a text or a pair of texts. Longer than ``max_length``: ValueError, or cut with ``truncation``."""
+        if truncation not in (True, False):
+            raise TypeError(f"truncation must be True or False, got {truncation!r}")
         ids_a, words_a = self._encode_text(check_text(text))
         ids_b, words_b = self._encode_text(check_text(pair, "pair")) if pair is not None else (None, None)
         n_special = self.num_special_tokens(pair is not None) if add_special_tokens else 0

@@ -50,6 +50,8 @@ def read_vocab_txt(path: str | os.PathLike) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     tokens = [line.rstrip("\r") for line in lines]
+    if not tokens:
+        raise ValueError(f"{path} is empty: a vocabulary file lists one token per line")
     for number, token in enumerate(tokens, start=1):
         if not token or token != token.strip():
             raise ValueError(f"{path}, line {number}: {token!r} is not a token (empty or with surrounding spaces)")

@@ -25,6 +25,7 @@ from torch import nn
 from minibert.core.checkpoints import KeyRule, PretrainedMixin
 from minibert.core.config import BertConfig
 from minibert.core.outputs import ModelOutput
+from minibert.core.inputs import integer_tensor
 from minibert.core.transformer import init_weights
 from minibert.models.bert.heads import IGNORE_INDEX, ClassifierOutput, LabelNames, resolve_num_labels
 from minibert.models.bert.model import BERT_KEY_RULES, BertModel
@@ -103,6 +104,7 @@ class BertForQuestionAnswering(PretrainedMixin, nn.Module):
         if (start_positions is None) != (end_positions is None):
             raise ValueError("give both start_positions and end_positions (token indices of the answer), or neither")
         if start_positions is not None:
+            integer_tensor("start_positions", start_positions), integer_tensor("end_positions", end_positions)
             # as transformers: positions outside the sequence are clamped to T and ignored by the loss
             length = input_ids.shape[1]
             start = start_positions.reshape(-1).clamp(0, length)

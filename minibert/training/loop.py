@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import math
+from collections.abc import Mapping
+
 import torch
 
 from .schedules import warmup_decay_scheduler
@@ -73,13 +76,22 @@ def fit(model: torch.nn.Module, next_batch: Callable[[], dict[str, Any]], steps:
     ``warmup_steps``: linear warm-up over that many steps, then linear decay to 0 at ``steps``; ``None`` keeps the
     rate constant. ``on_step(step, output)`` sees every step's output (steps count from 1). Returns the loss of every
     step. The model is left in training mode."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) \
+            or not math.isfinite(learning_rate) or learning_rate <= 0:
+        raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
     parameters = list(model.parameters())
     optimizer = torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=weight_decay)
     scheduler = None if warmup_steps is None else warmup_decay_scheduler(optimizer, warmup_steps, steps)
     model.train()
     losses = []
     for step in range(1, steps + 1):
-        output = model(**next_batch())
+        batch = next_batch()
+        if not isinstance(batch, Mapping):
+            raise TypeError(f"next_batch() must return a dict of the model's keyword arguments (input_ids=..., "
+                            f"labels=...), got {type(batch).__name__}")
+        output = model(**batch)
         check_loss(output.loss, step)
         output.loss.backward()
         apply_gradients(parameters, optimizer, scheduler, max_grad_norm)

@@ -154,16 +154,17 @@ def main(argv: list[str] | None = None) -> dict:
     if not args.resume and not args.overwrite and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise SystemExit(f"pretrain: {out} already holds files (a run?); nothing was trained. Pass --resume to "
                          "continue it, --overwrite to replace it, or choose another --out")
-    tokenizer = load_tokenizer(args.tokenizer)
-    train, test = build_datasets(tokenizer, args.seq_len, seed=args.seed, dynamic=args.masking == "dynamic",
-                                 max_documents=args.max_documents, rate=args.mask_rate)  # held out: 15%
-    model = build_model(_vocab_size(tokenizer), args.seq_len, args.hidden, args.layers, args.heads, args.dropout,
-                        args.seed, tokenizer.pad_token_id, args.init_range)
+    # settings first: a typo fails in a second, before the corpus is tokenized
     config = TrainingConfig(steps=args.steps, batch_size=args.batch_size, micro_batch_size=args.micro_batch_size,
                             learning_rate=args.lr, warmup_steps=min(args.warmup, args.steps), decay=args.decay,
                             label_smoothing=args.label_smoothing, weight_decay=args.weight_decay,
                             adam_betas=(0.9, args.adam_beta2), adam_eps=args.adam_eps,
                             max_grad_norm=args.max_grad_norm or None, eval_every=args.eval_every, seed=args.seed)
+    tokenizer = load_tokenizer(args.tokenizer)
+    train, test = build_datasets(tokenizer, args.seq_len, seed=args.seed, dynamic=args.masking == "dynamic",
+                                 max_documents=args.max_documents, rate=args.mask_rate)  # held out: 15%
+    model = build_model(_vocab_size(tokenizer), args.seq_len, args.hidden, args.layers, args.heads, args.dropout,
+                        args.seed, tokenizer.pad_token_id, args.init_range)
     trainer = Trainer(model, train, config, eval_data=test, device=device, progress=not args.no_progress)
     if args.resume:
         trainer.load_checkpoint(out)  # weights, optimizer, schedule, step and every process's generator states

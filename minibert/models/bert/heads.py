@@ -22,14 +22,13 @@ from torch import nn
 
 from minibert.core.checkpoints import BUFFER_KEYS, KeyRule, PretrainedMixin, prefixed_rules
 from minibert.core.config import BertConfig
+from minibert.core.inputs import IGNORE_INDEX, labels as checked_labels, sequence_labels
 from minibert.core.outputs import ModelOutput
 from minibert.core.transformer import activation_function, init_weights
 from .model import BERT_KEY_RULES, BertModel
 
 __all__ = ["MaskedLMHead", "MaskedLMOutput", "BertForMaskedLM", "PreTrainingOutput", "BertForPreTraining",
            "ClassifierOutput", "BertForSequenceClassification", "IGNORE_INDEX"]
-
-IGNORE_INDEX = -100  # label value for "nothing to predict here", as in torch's cross_entropy and transformers
 
 
 class MaskedLMHead(nn.Module):
@@ -48,13 +47,14 @@ class MaskedLMHead(nn.Module):
 
 
 def _check_labels(labels: torch.Tensor, input_ids: torch.Tensor, vocab_size: int) -> None:
-    if not isinstance(labels, torch.Tensor) or labels.is_floating_point():
-        raise TypeError("labels must be an integer torch.Tensor (token ids, -100 where nothing is predicted)")
-    if labels.shape != input_ids.shape:
-        raise ValueError(f"labels has shape {tuple(labels.shape)} but input_ids has {tuple(input_ids.shape)}")
-    valid = labels[labels != IGNORE_INDEX]
-    if valid.numel() and (int(valid.min()) < 0 or int(valid.max()) >= vocab_size):
-        raise ValueError(f"labels must be token ids in [0, {vocab_size}) or {IGNORE_INDEX}")
+    checked_labels(labels, tuple(input_ids.shape), vocab_size)
+
+
+def check_label_smoothing(label_smoothing) -> None:
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) \
+            or not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing must be a number in [0, 1) (0 turns it off, 0.1 is usual), "
+                         f"got {label_smoothing!r}")
 
 
 @dataclass(kw_only=True)
@@ -101,6 +101,9 @@ class BertForMaskedLM(PretrainedMixin, nn.Module):
                   top_k: int = 5) -> tuple[torch.Tensor, torch.Tensor]:
         """Top-k ``(probabilities, token ids)`` for every ``mask_token_id`` in the batch, each ``(n_masks, top_k)``,
         masks in row-major order. Only the masked rows go through the vocabulary projection."""
+        vocab_size = self.config.vocab_size
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= vocab_size:
+            raise ValueError(f"top_k must be an integer in [1, {vocab_size}], got {top_k!r}")
         positions = input_ids == mask_token_id
         if not bool(positions.any()):
             raise ValueError(f"no mask token (id {mask_token_id}) in input_ids; put one where a word should be guessed")
@@ -111,6 +114,7 @@ class BertForMaskedLM(PretrainedMixin, nn.Module):
 def _mlm_output(head, bert, out, input_ids, labels, return_logits, label_smoothing, positions=None):
     weight = bert.embeddings.token.weight
     loss = logits = None
+    check_label_smoothing(label_smoothing)
     if positions is not None:
         if not isinstance(positions, torch.Tensor) or positions.dtype != torch.bool or positions.shape != input_ids.shape:
             raise ValueError(f"positions must be a boolean tensor shaped like input_ids {tuple(input_ids.shape)}")
@@ -165,7 +169,8 @@ class BertForPreTraining(PretrainedMixin, nn.Module):
         nsp_logits = self.nsp(out.pooler_output)
         nsp_loss = None
         if next_sentence_label is not None:
-            nsp_loss = F.cross_entropy(nsp_logits, next_sentence_label.view(-1))
+            target = sequence_labels("next_sentence_label", next_sentence_label, nsp_logits.shape[0], 2, " (0 or 1)")
+            nsp_loss = F.cross_entropy(nsp_logits, target)
         losses = [x for x in (mlm.loss, nsp_loss) if x is not None]
         return PreTrainingOutput(loss=sum(losses) if losses else None, mlm_loss=mlm.loss, nsp_loss=nsp_loss,
                                  logits=mlm.logits, nsp_logits=nsp_logits, attentions=out.attentions)
@@ -220,7 +225,12 @@ class BertForSequenceClassification(LabelNames, PretrainedMixin, nn.Module):
         loss = None
         if labels is not None:
             if self.num_labels == 1:
-                loss = F.mse_loss(logits.squeeze(-1), labels.to(logits.dtype))
+                if not isinstance(labels, torch.Tensor) or labels.numel() != logits.shape[0]:
+                    raise ValueError(f"labels must be a tensor with one score per sequence ({logits.shape[0]})")
+                if not bool(torch.isfinite(labels.double()).all()):
+                    raise ValueError("labels contain NaN or inf; regression needs finite scores")
+                loss = F.mse_loss(logits.squeeze(-1), labels.reshape(-1).to(logits.dtype))
             else:
-                loss = F.cross_entropy(logits, labels.view(-1))
+                target = sequence_labels("labels", labels, logits.shape[0], self.num_labels)
+                loss = F.cross_entropy(logits, target)
         return ClassifierOutput(loss=loss, logits=logits, attentions=out.attentions)

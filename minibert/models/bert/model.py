@@ -173,6 +173,8 @@ class BertModel(PretrainedMixin, nn.Module):
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor, normalize: bool = True) -> torch.Tensor:
     """Sentence embedding as sentence-transformers' all-MiniLM-L6-v2 makes it: the average of the token vectors
     over real (unpadded) tokens, then (by default) scaled to unit length so a dot product is a cosine."""
+    attention_mask = binary_mask("attention_mask", attention_mask,
+                                 {tuple(hidden.shape[:2]): "1 = real token, 0 = padding, one per token of hidden"})
     weights = attention_mask.to(hidden.dtype).unsqueeze(-1)
     pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
     return torch.nn.functional.normalize(pooled, dim=-1) if normalize else pooled

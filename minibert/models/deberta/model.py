@@ -68,6 +68,9 @@ class DebertaV2Config(BertConfig):
             self.pos_att_type = []
         if isinstance(self.pos_att_type, str):
             self.pos_att_type = [t.strip() for t in self.pos_att_type.lower().split("|") if t.strip()]
+        if not isinstance(self.pos_att_type, (list, tuple)):
+            raise TypeError(f"pos_att_type must be a list of {POSITION_TERMS} or a string like 'p2c|c2p', "
+                            f"got {self.pos_att_type!r}")
         self.pos_att_type = list(self.pos_att_type)
         super().__post_init__()
         if set(self.pos_att_type) - set(POSITION_TERMS):

@@ -28,7 +28,7 @@ from minibert.core.config import BertConfig
 from minibert.core.outputs import ModelOutput
 from minibert.core.transformer import init_weights
 from minibert.models.bert.heads import IGNORE_INDEX, BertForMaskedLM, MaskedLMHead
-from minibert.core.inputs import binary_mask, integer_tensor, token_ids
+from minibert.core.inputs import binary_mask, integer_tensor, labels as checked_labels, token_ids
 from minibert.models.bert.model import BertModel
 
 __all__ = ["CausalLM", "CausalLMOutput", "next_token_loss"]
@@ -85,6 +85,7 @@ class CausalLM(PretrainedMixin, nn.Module):
         if labels is not None:
             if not isinstance(labels, torch.Tensor) or labels.shape != input_ids.shape:
                 raise ValueError(f"labels must be shaped like input_ids {tuple(input_ids.shape)} (the model shifts them)")
+            checked_labels(labels, tuple(input_ids.shape), self.config.vocab_size)
             loss = next_token_loss(logits, labels)
         return CausalLMOutput(loss=loss, logits=logits, attentions=out.attentions)
 
@@ -113,6 +114,10 @@ class CausalLM(PretrainedMixin, nn.Module):
             raise ValueError(f"temperature must be > 0, got {temperature!r}")
         if top_k is not None and (not isinstance(top_k, int) or not 1 <= top_k <= self.config.vocab_size):
             raise ValueError(f"top_k must be an integer in [1, {self.config.vocab_size}] or None, got {top_k!r}")
+        if eos_token_id is not None and (isinstance(eos_token_id, bool) or not isinstance(eos_token_id, int)
+                                         or not 0 <= eos_token_id < self.config.vocab_size):
+            raise ValueError(f"eos_token_id must be a token id in [0, {self.config.vocab_size}) or None, "
+                             f"got {eos_token_id!r}")
         was_training = self.training
         self.eval()
         finished = torch.zeros(ids.shape[0], dtype=torch.bool)

@@ -42,7 +42,11 @@ class XLNetConfig:
         choice("XLNetConfig", "ff_activation", self.ff_activation, ("gelu", "relu", "gelu_new"))
         number("XLNetConfig", "dropout", self.dropout, 0.0, 1.0, high_open=True)
         number("XLNetConfig", "layer_norm_eps", self.layer_norm_eps, low=0.0, low_open=True)
+        number("XLNetConfig", "initializer_range", self.initializer_range, low=0.0)
         integer("XLNetConfig", "mem_len", self.mem_len, minimum=0, none=True)
+        integer("XLNetConfig", "pad_token_id", self.pad_token_id, minimum=0, none=True)
+        if self.pad_token_id is not None and self.pad_token_id >= self.vocab_size:
+            raise ValueError(f"pad_token_id {self.pad_token_id} is outside the vocabulary [0, {self.vocab_size})")
 
     @property
     def d_head(self) -> int:

@@ -30,7 +30,7 @@ from torch import nn
 from minibert.core.checkpoints import KeyRule, PretrainedMixin
 from minibert.core.outputs import ModelOutput
 from minibert.core.transformer import init_layer
-from minibert.core.inputs import binary_mask, integer_tensor, token_ids
+from minibert.core.inputs import binary_mask, integer_tensor, labels as checked_labels, token_ids
 from minibert.models.transformer_xl import remember
 from .config import XLNetConfig
 from .two_stream_attention import XLNetAttention, XLNetLayer, two_stream_masks
@@ -73,6 +73,9 @@ class XLNetModel(nn.Module):
                                                  "minibert.models.xlnet.permutation.to_perm_mask"})
         targets = None
         if target_mapping is not None:
+            if not isinstance(target_mapping, torch.Tensor):
+                raise TypeError(f"target_mapping must be a torch.Tensor (batch, num_predict, T) of one-hot rows, got "
+                                f"{type(target_mapping).__name__}; see minibert.models.xlnet.permutation.target_mapping")
             if target_mapping.dim() != 3 or target_mapping.shape[0] != batch or target_mapping.shape[2] != length:
                 raise ValueError(f"target_mapping must be (batch={batch}, num_predict, T={length}), got "
                                  f"{tuple(target_mapping.shape)}")
@@ -83,6 +86,15 @@ class XLNetModel(nn.Module):
             integer_tensor("token_type_ids", token_type_ids, (batch, length))
         if memory is not None and (len(memory) != len(self.layers)):
             raise ValueError(f"memory must hold one tensor per layer ({len(self.layers)}), got {len(memory)}")
+        if memory:
+            width, kept = self.config.d_model, memory[0].shape[1] if isinstance(memory[0], torch.Tensor) else None
+            for m in memory:
+                if (not isinstance(m, torch.Tensor) or not m.is_floating_point() or m.dim() != 3
+                        or m.shape[0] != batch or m.shape[1] != kept or m.shape[2] != width):
+                    raise ValueError(f"memory must hold per layer a float tensor (batch={batch}, memory_length, "
+                                     f"d_model={width}), all equally long, got "
+                                     f"{tuple(m.shape) if isinstance(m, torch.Tensor) else type(m).__name__}; pass "
+                                     "the memory the previous call returned")
         return batch, length, targets
 
     def forward(self, input_ids, attention_mask=None, perm_mask=None, target_mapping=None, token_type_ids=None,
@@ -192,5 +204,6 @@ class XLNetLMHeadModel(PretrainedMixin, nn.Module):
         if labels is not None:
             if not isinstance(labels, torch.Tensor) or labels.shape != logits.shape[:2]:
                 raise ValueError(f"labels must be shaped like the predictions {tuple(logits.shape[:2])}")
+            checked_labels(labels, tuple(labels.shape), self.config.vocab_size, require_one=True)
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
         return dataclasses.replace(out, loss=loss, logits=logits)
