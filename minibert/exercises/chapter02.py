@@ -440,9 +440,9 @@ def _(answer):
 
 @exercise("02.5", "where T5 starts sharing buckets", kind="compute",
           hints=(
-              "Bidirectional: the buckets are split between the two sides, and only half of one side's buckets are "
-              "exact (one distance each). After that, neighbouring distances begin to share. Look for the first "
-              "distance d whose bucket equals that of d + 1.",
+              "Bidirectional: the buckets are split between the two sides, and within a side only the first ones "
+              "are exact (one distance per bucket); after them, neighbouring distances begin to share a bucket. "
+              "Look for the first distance d whose bucket equals that of d + 1.",
               "t5_buckets(torch.arange(0, 200), bidirectional=True, num_buckets=32, max_distance=128) (or your "
               "02.4) gives the buckets of the distances 0 .. 199; compare each with the next one and take the "
               "smallest d where they are equal, as an int."),
