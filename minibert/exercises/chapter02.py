@@ -457,8 +457,12 @@ def _(answer):
 def _(answer):
     if isinstance(answer, torch.Tensor) and answer.numel() == 1:
         answer = answer.item()
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Integral):
+    elif isinstance(answer, np.ndarray) and answer.size == 1:
+        answer = answer.item()
+    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
         raise AssertionError(f"expected an integer distance, got {type(answer).__name__}")
+    if not isinstance(answer, numbers.Integral) and not float(answer).is_integer():
+        raise AssertionError(f"a distance between tokens is a whole number, got {answer!r}")
     got = int(answer)
     if got == 16:
         raise AssertionError("16 would be right for a causal model, which gives all 32 buckets to one side; "

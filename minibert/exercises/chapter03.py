@@ -538,7 +538,7 @@ def _(answer):
 def _(answer):
     got = float(_number(answer, "the fraction"))
     expected = 23_837_184 / 109_482_240
-    if abs(got - expected) < 1e-9:
+    if abs(got - expected) < 1e-7:  # float32 is fine; a missing LayerNorm (2H) is 1.4e-5 away
         return
     if 1 < got <= 100:
         raise AssertionError(f"{got:.2f} looks like a percentage; give a fraction between 0 and 1")
