@@ -521,9 +521,7 @@ def answer(scores, key_length):
               _variant(_SHIFT_LOOP_SOLUTION, "column = j + query_length - i", "column = j - query_length + i",
                        "shifted the other way"),
           ),
-          builds=("minibert.models.transformer_xl.relative_shift",
-                  "transformers.models.xlnet.modeling_xlnet.XLNetRelativeAttention.rel_shift",
-                  "transformers.models.xlnet.modeling_xlnet.XLNetRelativeAttention.rel_shift_bnij"),
+          builds=("minibert.models.transformer_xl.relative_shift",),
           shortcut="""
           from minibert.models.transformer_xl import relative_shift
 

@@ -407,7 +407,7 @@ def _embedding_diagnosis(library, ids, types, positions, out, what: str) -> str:
                   "        if token_type_ids is None:\n            token_type_ids = torch.zeros_like(input_ids)  "
                   "# every token in segment A\n", ""),
           ),
-          builds=("minibert.models.bert.model.BertEmbeddings", "transformers.models.bert.modeling_bert.BertEmbeddings"),
+          builds=("minibert.models.bert.model.BertEmbeddings",),
           shortcut="""
           from minibert.models.bert.model import BertEmbeddings
 
