@@ -216,6 +216,20 @@ def test_t5_bias_equals_transformers_compute_bias(randomize, bidirectional):
         assert torch.equal(ours(5, 37, query_offset=32), theirs.compute_bias(5, 37, past_seen_tokens=32))
 
 
+def test_t5_bias_takes_another_bucket_function(randomize):
+    """The hook chapter 02 plugs the learner's buckets into: same function, same bias; another one, another bias."""
+    ours = randomize(T5RelativeBias(4, 8, 20), 3)
+    same = T5RelativeBias(4, 8, 20, bucket_function=lambda d, *settings: t5_buckets(d, *settings).numpy())
+    clipped = T5RelativeBias(4, 8, 20, bucket_function=lambda d, *settings: d.clamp(-3, 3) + 3)
+    for other in (same, clipped):
+        other.load_state_dict(ours.state_dict())
+    with torch.no_grad():
+        assert torch.equal(same(23), ours(23)) and same.buckets(23).dtype == torch.long
+        assert not torch.equal(clipped(23), ours(23))
+    with pytest.raises(TypeError, match="bucket_function"):
+        T5RelativeBias(4, bucket_function="t5")
+
+
 @FAST
 @given(length=st.integers(2, 30), seed=st.integers(0, 1000), bidirectional=st.booleans())
 def test_t5_bias_depends_only_on_distance(randomize, length, seed, bidirectional):

@@ -61,17 +61,26 @@ class T5RelativeBias(nn.Module):
 
     ``bidirectional=False`` is T5's decoder (keys to the right share bucket 0 and are masked anyway). The weight is
     named ``relative_attention_bias`` as in ``transformers``' ``T5Attention``, so the two can share weights.
+    ``bucket_function`` replaces :func:`~minibert.core.positions.t5_buckets` by any function with its signature,
+    ``(relative_position, bidirectional, num_buckets, max_distance) -> bucket ids`` (chapter 02 plugs in the
+    learner's own).
     """
 
-    def __init__(self, num_heads: int, num_buckets: int = 32, max_distance: int = 128, bidirectional: bool = True):
+    def __init__(self, num_heads: int, num_buckets: int = 32, max_distance: int = 128, bidirectional: bool = True,
+                 bucket_function=None):
         super().__init__()
         t5_buckets(torch.zeros(1, dtype=torch.long), bidirectional, num_buckets, max_distance)  # validates
+        if bucket_function is not None and not callable(bucket_function):
+            raise TypeError(f"bucket_function must be a function like t5_buckets, got "
+                            f"{type(bucket_function).__name__}")
         self.num_buckets, self.max_distance, self.bidirectional = num_buckets, max_distance, bidirectional
+        self.bucket_function = t5_buckets if bucket_function is None else bucket_function
         self.relative_attention_bias = nn.Embedding(num_buckets, num_heads)
 
     def buckets(self, query_length: int, key_length: int | None = None, query_offset: int = 0) -> torch.Tensor:
         distances = relative_distances(query_length, key_length, query_offset)
-        return t5_buckets(distances, self.bidirectional, self.num_buckets, self.max_distance)
+        buckets = self.bucket_function(distances, self.bidirectional, self.num_buckets, self.max_distance)
+        return torch.as_tensor(buckets, dtype=torch.long)
 
     def forward(self, query_length: int, key_length: int | None = None, query_offset: int = 0) -> torch.Tensor:
         buckets = self.buckets(query_length, key_length, query_offset).to(self.relative_attention_bias.weight.device)

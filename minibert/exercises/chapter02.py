@@ -1,119 +1,451 @@
-"""Exercises of chapter 02 (positions): sinusoids, the shift rotation, Shaw's clipping, T5 buckets, the relative shift."""
+"""Exercises of chapter 02 (positions): the sinusoidal table, the matrix that moves it, Shaw's clipped index, T5's
+buckets, where T5 starts sharing them, and Transformer-XL's relative shift.
+
+The learner builds each mechanism; the chapter then runs the learner's pieces where the library uses them: the table
+against ``transformers``' DistilBERT sinusoids (02.1), the clipped index inside Shaw attention (02.3) and the buckets
+inside :class:`~minibert.core.relative_attention.T5RelativeBias` against ``transformers``' T5 attention (02.4).
+"""
+from __future__ import annotations
+
+import numbers
+
 import numpy as np
 import torch
 
 from . import exercise
 
 
-@exercise("02.1", "a sinusoidal encoding by hand",
-          hints="for i in range(dim // 2): angle = pos / 10000 ** (2 * i / dim); entry 2i is sin(angle), 2i+1 cos(angle).",
-          solution="""
-          import numpy as np
+def _array(value, what: str, dtype=float) -> np.ndarray:
+    """A NumPy array, a torch tensor or a nested list as an array; anything else is said plainly."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    try:
+        return np.asarray(value) if dtype is None else np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError):
+        raise AssertionError(f"{what} should be an array of numbers, got {type(value).__name__}") from None
 
-          def answer(pos, dim):
-              i = np.arange(dim // 2)
-              angle = pos / 10000 ** (2 * i / dim)
-              out = np.zeros(dim)
-              out[0::2], out[1::2] = np.sin(angle), np.cos(angle)
-              return out
-          """,
-          wrong="""
-          import numpy as np
 
-          def answer(pos, dim):
-              i = np.arange(dim // 2)
-              angle = pos / 10000 ** (i / dim)
-              out = np.zeros(dim)
-              out[0::2], out[1::2] = np.sin(angle), np.cos(angle)
-              return out
+def _integers(value, what: str) -> np.ndarray:
+    """An array of integers (NumPy or torch, any integer dtype); floats are refused: they cannot index a table."""
+    array = _array(value, what, dtype=None)
+    if array.dtype == object or not np.issubdtype(array.dtype, np.number):
+        raise AssertionError(f"{what} should be an array of integers, got dtype {array.dtype}")
+    if not np.issubdtype(array.dtype, np.integer):
+        raise AssertionError(f"{what} should hold integers (it indexes a table of embeddings), got dtype "
+                             f"{array.dtype}: convert with .astype(int) / .long() once the values are right")
+    return array.astype(np.int64)
+
+
+def _variant(source: str, old: str, new: str, note: str) -> str:
+    """A registered wrong answer: the model solution with one typical mistake put in."""
+    if old not in source:
+        raise ValueError(f"cannot make the wrong answer {note!r}: {old!r} is not in the solution")
+    return f"# {note}\n" + source.replace(old, new, 1)
+
+
+# -- 02.1 -------------------------------------------------------------------------------------------------------
+
+_TABLE_SOLUTION = """
+import numpy as np
+
+
+def answer(positions, dim, base=10000.0, interleave=True):
+    if dim % 2:
+        raise ValueError(f"dim must be even (one sine and one cosine per frequency), got {dim}")
+    if np.isscalar(positions):
+        positions = np.arange(positions)  # an int N means the positions 0 .. N-1
+    positions = np.asarray(positions, dtype=float)
+    i = np.arange(dim // 2)
+    angles = positions[:, None] / base ** (2 * i / dim)  # (N, dim / 2): one angle per position and pair
+    table = np.zeros((len(positions), dim))
+    if interleave:  # the paper: sin, cos, sin, cos, ...
+        table[:, 0::2], table[:, 1::2] = np.sin(angles), np.cos(angles)
+    else:  # Transformer-XL: all sines, then all cosines
+        table[:, :dim // 2], table[:, dim // 2:] = np.sin(angles), np.cos(angles)
+    return table
+"""
+
+
+def _expected_table(positions, dim, base=10000.0, interleave=True, exponent=2.0):
+    positions = np.arange(positions) if np.isscalar(positions) else np.asarray(positions, dtype=float)
+    angles = positions[:, None] / base ** (exponent * np.arange(dim // 2) / dim)
+    sin, cos = np.sin(angles), np.cos(angles)
+    table = np.zeros((len(positions), dim))
+    if interleave:
+        table[:, 0::2], table[:, 1::2] = sin, cos
+    else:
+        table[:, :dim // 2], table[:, dim // 2:] = sin, cos
+    return table
+
+
+@exercise("02.1", "the sinusoidal position table", kind="build",
+          hints=(
+              "Each pair of dimensions (a sine and a cosine) is one clock hand turning at its own speed: pair i turns "
+              "by a fixed angle per position, from fast (pair 0: one radian per position) to very slow (the last "
+              "pair). One angle per (position, pair); the table holds the sine and the cosine of each. Where the "
+              "sines and cosines go is the layout: alternating, or all sines first.",
+              "positions: an int N (meaning 0 .. N-1: np.arange) or a 1-D array (fractions and negatives allowed). "
+              "i = np.arange(dim // 2); angles = positions[:, None] / base ** (2 * i / dim) is (N, dim / 2) by "
+              "broadcasting. Fill a (N, dim) np.zeros: table[:, 0::2] and table[:, 1::2] (interleaved), or "
+              "table[:, :dim // 2] and table[:, dim // 2:] (sines first). An odd dim has no cosine for its last "
+              "sine: raise ValueError.",
+              "if dim % 2:\n"
+              "    raise ValueError(...)\n"
+              "if np.isscalar(positions):\n"
+              "    positions = np.arange(positions)\n"
+              "positions = np.asarray(positions, dtype=float)\n"
+              "angles = positions[:, None] / base ** (2 * np.arange(dim // 2) / dim)\n"
+              "table = np.zeros((len(positions), dim))\n"
+              "...  # sines and cosines into their columns, for each layout"),
+          solution=_TABLE_SOLUTION,
+          wrong=(
+              _variant(_TABLE_SOLUTION, "2 * i / dim", "i / dim", "the exponent counts dimensions, not pairs"),
+              _variant(_TABLE_SOLUTION, "np.sin(angles), np.cos(angles)", "np.cos(angles), np.sin(angles)",
+                       "cosines where the sines go"),
+              _variant(_TABLE_SOLUTION, "    if interleave:", "    if True:", "always interleaved"),
+              _variant(_TABLE_SOLUTION, "base ** (2 * i / dim)", "10000.0 ** (2 * i / dim)", "the base is ignored"),
+              _variant(_TABLE_SOLUTION, "np.arange(positions)", "np.arange(1, positions + 1)",
+                       "positions counted from 1"),
+              _variant(_TABLE_SOLUTION, "table = np.zeros((len(positions), dim))",
+                       "table = np.zeros((len(positions), 2 * (dim // 2)))",
+                       "an odd dim is accepted").replace("    if dim % 2:\n", "    if False:\n"),
+          ),
+          builds=("minibert.core.positions.sinusoidal_encoding", "minibert.core.positions.SinusoidalPositions",
+                  "minibert.reference.positions.sinusoidal_encoding",
+                  "minibert.core.positions.sinusoid_shift_matrix"),
+          shortcut="""
+          from minibert.core.positions import sinusoidal_encoding
+          import torch
+
+          def answer(positions, dim, base=10000.0, interleave=True):
+              return sinusoidal_encoding(positions, dim, base, interleave, dtype=torch.float64).numpy()
+          """)
+def _(answer):
+    cases = [((50, 16), {}), ((np.array([0.0, 3.0, 17.0, 250.5, -4.0]), 64), {}), ((1, 2), {}),
+             ((np.int64(7), 8), {}), ((10, 8), {"base": 100.0}), ((12, 16), {"interleave": False}),
+             ((np.array([2.5, 40.0]), 6), {"base": 10.0, "interleave": False})]
+    for args, kwargs in cases:
+        positions, dim = args
+        given = f"{int(positions)}" if np.isscalar(positions) else f"np.array({positions.tolist()})"
+        shown = f"answer({given}, {dim}" + "".join(f", {k}={v}" for k, v in kwargs.items()) + ")"
+        got = _array(answer(positions.copy() if isinstance(positions, np.ndarray) else positions, dim, **kwargs),
+                     shown)
+        base, interleave = kwargs.get("base", 10000.0), kwargs.get("interleave", True)
+        expected = _expected_table(positions, dim, base, interleave)
+        if got.shape != expected.shape:
+            if np.isscalar(positions) and got.shape == (dim,):
+                raise AssertionError(f"{shown} returned one vector; an int N means the N positions 0 .. N-1: return "
+                                     f"a ({int(positions)}, {dim}) table")
+            raise AssertionError(f"{shown} should have shape (positions, dim) = {expected.shape}, got {got.shape}")
+        if np.allclose(got, expected, atol=1e-4):
+            continue
+        if np.allclose(got, _expected_table(positions, dim, base, interleave, exponent=1.0), atol=1e-4):
+            raise AssertionError(f"{shown}: the frequencies are off: pair i turns by base^(-2i/dim) per position, "
+                                 "with i counting PAIRS (0 .. dim/2 - 1), so the exponent is 2i/dim")
+        if np.allclose(got, _expected_table(positions, dim, base, not interleave), atol=1e-4):
+            raise AssertionError(f"{shown}: right numbers, wrong layout: interleave=True alternates sin, cos; "
+                                 "interleave=False puts the dim/2 sines first, then the dim/2 cosines")
+        if base != 10000.0 and np.allclose(got, _expected_table(positions, dim, 10000.0, interleave), atol=1e-4):
+            raise AssertionError(f"{shown}: the `base` argument is ignored")
+        if np.isscalar(positions) and np.allclose(got, _expected_table(np.arange(1, int(positions) + 1), dim, base,
+                                                                       interleave), atol=1e-4):
+            raise AssertionError(f"{shown}: an int N means the positions 0 .. N-1 (the first token is position 0)")
+        first_row = int(np.argwhere(~np.isclose(got, expected, atol=1e-4))[0][0])
+        column = int(np.argwhere(~np.isclose(got[first_row], expected[first_row], atol=1e-4))[0][0])
+        kind = "sine" if (column % 2 == 0 if interleave else column < dim // 2) else "cosine"
+        raise AssertionError(f"{shown}: row {first_row} differs first in column {column}, which should hold a "
+                             f"{kind}; check which of sin and cos goes where")
+    try:
+        answer(5, 7)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("answer(5, 7) returned a table: an odd dim leaves the last sine without its cosine; "
+                             "raise ValueError")
+
+
+# -- 02.2 -------------------------------------------------------------------------------------------------------
+
+_SHIFT_SOLUTION = """
+import numpy as np
+
+
+def answer(k, dim):
+    m = np.zeros((dim, dim))
+    for i in range(dim // 2):
+        w = 10000 ** (-2 * i / dim)  # the speed of pair i
+        c, s = np.cos(w * k), np.sin(w * k)
+        # sin(a + b) = sin a cos b + cos a sin b;  cos(a + b) = cos a cos b - sin a sin b
+        m[2 * i:2 * i + 2, 2 * i:2 * i + 2] = [[c, s], [-s, c]]
+    return m
+"""
+
+
+@exercise("02.2", "the matrix that moves a sinusoid by k positions", kind="build",
+          hints=(
+              "Pair i of PE(pos) is (sin(w_i pos), cos(w_i pos)). Write the pair of PE(pos + k) with the "
+              "angle-addition formulas: each new entry is a combination of the two old ones, with coefficients that "
+              "depend on w_i and k only, never on pos. So M_k is block-diagonal: one 2x2 block per pair, zeros "
+              "elsewhere.",
+              "m = np.zeros((dim, dim)); for i in range(dim // 2): w = 10000 ** (-2 * i / dim); the block is "
+              "m[2*i:2*i+2, 2*i:2*i+2], a 2x2 rotation by the angle w * k. Then M_k @ PE(pos) should equal "
+              "PE(pos + k) for every pos, and M_0 is the identity.",
+              "c, s = np.cos(w * k), np.sin(w * k)\n"
+              "m[2 * i:2 * i + 2, 2 * i:2 * i + 2] = [[c, ...], [..., c]]  # row 0 makes the sine, row 1 the cosine"),
+          solution=_SHIFT_SOLUTION,
+          wrong=(
+              _variant(_SHIFT_SOLUTION, "[[c, s], [-s, c]]", "[[c, -s], [s, c]]", "rotates backwards"),
+              _variant(_SHIFT_SOLUTION, "10000 ** (-2 * i / dim)", "10000 ** (-i / dim)", "the wrong speeds"),
+              _variant(_SHIFT_SOLUTION, "[[c, s], [-s, c]]", "[[s, c], [c, -s]]", "the block's entries swapped"),
+              _variant(_SHIFT_SOLUTION, "c, s = np.cos(w * k), np.sin(w * k)", "c, s = np.cos(k), np.sin(k)",
+                       "one speed for every pair"),
+          ),
+          builds=("minibert.core.positions.sinusoid_shift_matrix",),
+          shortcut="""
+          from minibert.core.positions import sinusoid_shift_matrix
+
+          def answer(k, dim):
+              return sinusoid_shift_matrix(k, dim).numpy()
           """)
 def _(answer):
     from minibert.core.positions import sinusoidal_encoding
 
-    for pos, dim in [(0, 8), (3, 8), (17, 16), (250, 64)]:
-        got = np.asarray(answer(pos, dim), dtype=float)
-        assert got.shape == (dim,), f"PE({pos}) for dim={dim} should have {dim} entries, got shape {got.shape}"
-        expected = sinusoidal_encoding(torch.tensor([pos]), dim, dtype=torch.float64)[0].numpy()
-        bad = np.flatnonzero(~np.isclose(got, expected, atol=1e-9))
-        assert bad.size == 0, (f"PE({pos}) with dim={dim} differs first at entry {bad[0]}: {got[bad[0]]:.4f} instead of "
-                               f"{expected[bad[0]]:.4f}; the exponent is 2i/d where i counts the (sin, cos) pairs")
+    for dim in (16, 2, 8):
+        table = sinusoidal_encoding(torch.arange(-20, 80), dim, dtype=torch.float64).numpy()   # row r = position r - 20
+        for k in (1, 3, 10, -4, 0.5, 0):
+            m = _array(answer(k, dim), f"answer({k}, {dim})")
+            assert m.shape == (dim, dim), f"answer({k}, {dim}) should be a ({dim}, {dim}) matrix, got {m.shape}"
+            if k == 0:
+                assert np.allclose(m, np.eye(dim), atol=1e-9), (
+                    f"answer(0, {dim}) should be the identity: moving by 0 positions changes nothing")
+                continue
+            shift = int(np.floor(k)) if float(k).is_integer() else None
+            if shift is None:  # a fractional move: compare with the encodings of fractional positions
+                start = np.arange(0, 50, dtype=float)
+                moved = sinusoidal_encoding(torch.tensor(start), dim, dtype=torch.float64).numpy() @ m.T
+                target = sinusoidal_encoding(torch.tensor(start + k), dim, dtype=torch.float64).numpy()
+                backwards = sinusoidal_encoding(torch.tensor(start - k), dim, dtype=torch.float64).numpy()
+            else:
+                moved = table[20:70] @ m.T
+                target, backwards = table[20 + shift:70 + shift], table[20 - shift:70 - shift]
+            error = np.abs(moved - target).max()
+            if error < 1e-9:
+                continue
+            if np.abs(moved - backwards).max() < 1e-9:
+                raise AssertionError(f"answer({k}, {dim}) moves PE(pos) to PE(pos - {k}), not PE(pos + {k}): the "
+                                     "signs of the sines in your blocks are flipped")
+            raise AssertionError(f"answer({k}, {dim}) @ PE(pos) misses PE(pos + {k}) by up to {error:.3f}; each 2x2 "
+                                 "block must rotate pair i by the angle w_i * k, w_i = 10000^(-2i/dim)")
 
 
-@exercise("02.2", "the matrix that moves a sinusoid by k positions",
-          hints="block i is [[cos(w_i k), sin(w_i k)], [-sin(w_i k), cos(w_i k)]] with w_i = 10000 ** (-2i / dim): "
-               "expand sin(a + b) and cos(a + b).",
-          solution="""
-          import numpy as np
+# -- 02.3 -------------------------------------------------------------------------------------------------------
 
-          def answer(k, dim):
-              m = np.zeros((dim, dim))
-              for i in range(dim // 2):
-                  w = 10000 ** (-2 * i / dim)
-                  c, s = np.cos(w * k), np.sin(w * k)
-                  m[2 * i:2 * i + 2, 2 * i:2 * i + 2] = [[c, s], [-s, c]]
-              return m
-          """,
-          wrong="""
-          import numpy as np
-
-          def answer(k, dim):
-              m = np.zeros((dim, dim))
-              for i in range(dim // 2):
-                  w = 10000 ** (-2 * i / dim)
-                  c, s = np.cos(w * k), np.sin(w * k)
-                  m[2 * i:2 * i + 2, 2 * i:2 * i + 2] = [[c, -s], [s, c]]
-              return m
-          """)
-def _(answer):
-    from minibert.core.positions import sinusoidal_encoding
-
-    dim = 16
-    table = sinusoidal_encoding(torch.arange(60), dim, dtype=torch.float64).numpy()
-    for k in (1, 3, 10):
-        m = np.asarray(answer(k, dim), dtype=float)
-        assert m.shape == (dim, dim), f"expected a ({dim}, {dim}) matrix, got {m.shape}"
-        moved = table[:50] @ m.T
-        error = np.abs(moved - table[k:50 + k]).max()
-        backwards = np.abs(moved[k:] - table[:50 - k]).max()
-        assert error < 1e-9, ("your matrix moves PE(pos) to PE(pos - k), not PE(pos + k): the sign of the sines is "
-                              "flipped" if backwards < 1e-9 else f"M @ PE(pos) misses PE(pos + {k}) by up to {error:.3f}")
+_CLIP_SOLUTION = """
+import numpy as np
 
 
-@exercise("02.3", "Shaw's clipped relative index",
-          hints="distance = j - i (key minus query); index = clip(distance, -k, k) + k, a (T, T) integer matrix.",
-          solution="""
-          import numpy as np
+def answer(length, k):
+    i = np.arange(length)[:, None]  # the query, one per row
+    j = np.arange(length)[None, :]  # the key, one per column
+    return np.clip(j - i, -k, k) + k
+"""
+
+
+@exercise("02.3", "Shaw's clipped relative index", kind="build",
+          hints=(
+              "Shaw et al. look up one learned vector per distance j - i (key minus query), but only 2k + 1 of them "
+              "exist: every distance beyond k (or below -k) shares the vector of the edge. A table row number "
+              "cannot be negative, so shift the clipped distance into 0 .. 2k.",
+              "np.arange(length)[:, None] (queries down the rows) and np.arange(length)[None, :] (keys across the "
+              "columns) broadcast to the (length, length) matrix j - i; np.clip(values, low, high). Return integers: "
+              "the result indexes an nn.Embedding(2k + 1, d).",
+              "i = np.arange(length)[:, None]\n"
+              "j = np.arange(length)[None, :]\n"
+              "return np.clip(...) + ..."),
+          solution=_CLIP_SOLUTION,
+          wrong=(
+              _variant(_CLIP_SOLUTION, "np.clip(j - i, -k, k) + k", "np.clip(i - j, -k, k) + k",
+                       "query minus key"),
+              _variant(_CLIP_SOLUTION, "np.clip(j - i, -k, k) + k", "np.clip(j - i, -k, k)", "not shifted to 0 .. 2k"),
+              _variant(_CLIP_SOLUTION, "np.clip(j - i, -k, k) + k", "np.clip(np.abs(j - i), 0, k)",
+                       "left and right share vectors"),
+              _variant(_CLIP_SOLUTION, "np.clip(j - i, -k, k) + k", "np.clip(j - i, -k, k - 1) + k",
+                       "clipped one short on the right"),
+              _variant(_CLIP_SOLUTION, "np.clip(j - i, -k, k) + k", "(np.clip(j - i, -k, k) + k).astype(float)",
+                       "floats"),
+          ),
+          builds=("minibert.core.positions.clipped_distance_index",
+                  "minibert.core.relative_attention.ShawRelativeAttention"),
+          shortcut="""
+          from minibert.core.positions import clipped_distance_index, relative_distances
 
           def answer(length, k):
-              i = np.arange(length)[:, None]
-              j = np.arange(length)[None, :]
-              return np.clip(j - i, -k, k) + k
-          """,
-          wrong="""
-          import numpy as np
-
-          def answer(length, k):
-              i = np.arange(length)[:, None]
-              j = np.arange(length)[None, :]
-              return np.clip(i - j, -k, k) + k
+              return clipped_distance_index(relative_distances(length), k).numpy()
           """)
 def _(answer):
-    from minibert.core.positions import clipped_distance_index, relative_distances
+    for length, k in [(8, 3), (5, 1), (12, 20), (1, 2), (9, 8), (np.int64(6), np.int64(2))]:
+        shown = f"answer({int(length)}, {int(k)})"
+        got = _integers(answer(length, k), shown)
+        L, K = int(length), int(k)
+        distance = np.arange(L)[None, :] - np.arange(L)[:, None]
+        expected = np.clip(distance, -K, K) + K
+        assert got.shape == expected.shape, f"{shown} should have shape ({L}, {L}), got {got.shape}"
+        if np.array_equal(got, expected):
+            continue
+        if got.min() < 0 or got.max() > 2 * K:
+            raise AssertionError(f"{shown} holds values from {got.min()} to {got.max()}; they index a table of "
+                                 f"2k + 1 = {2 * K + 1} vectors, so they must lie in 0 .. {2 * K}")
+        if np.array_equal(got, expected.T):
+            raise AssertionError(f"{shown} is the transpose of the index: the distance is j - i (key minus query), "
+                                 "so query 0 looking at key 1 is +1, one step to the right")
+        if np.array_equal(got, np.clip(np.abs(distance), 0, K)) or (L > 1 and np.array_equal(got, got.T)):
+            raise AssertionError(f"{shown} gives a key on the left and a key on the right at the same distance the "
+                                 "same index; Shaw et al. keep the sign (2k + 1 vectors, not k + 1)")
+        i, j = map(int, np.argwhere(got != expected)[0])
+        why = ("it is beyond k, so it shares the index of the nearest edge, -k or k" if abs(j - i) > K
+               else "inside -k .. k every distance keeps an index of its own")
+        raise AssertionError(f"{shown}: entry [{i}, {j}] (distance j - i = {j - i}) is {got[i, j]}; {why}")
 
-    for length, k in [(5, 1), (8, 3), (12, 20)]:
-        got = np.asarray(answer(length, k))
-        expected = clipped_distance_index(relative_distances(length), k).numpy()
-        assert got.shape == expected.shape, f"expected shape {expected.shape}, got {got.shape}"
+
+# -- 02.4 -------------------------------------------------------------------------------------------------------
+
+_BUCKET_SOLUTION = """
+import math
+
+import torch
+
+
+def answer(relative_position, bidirectional=True, num_buckets=32, max_distance=128):
+    relative_position = torch.as_tensor(relative_position, dtype=torch.long)  # j - i, any shape
+    buckets = torch.zeros_like(relative_position)
+    if bidirectional:
+        num_buckets //= 2  # half the buckets for keys on the left, half for keys on the right
+        buckets = buckets + (relative_position > 0).long() * num_buckets
+        distance = relative_position.abs()
+    else:
+        distance = (-relative_position).clamp(min=0)  # a decoder: keys on the right all get distance 0
+    max_exact = num_buckets // 2  # half of each direction's buckets are exact
+    scaled = torch.log(distance.float() / max_exact) / math.log(max_distance / max_exact) * (num_buckets - max_exact)
+    large = (max_exact + scaled.long()).clamp(max=num_buckets - 1)  # floor, and the last bucket for the far ones
+    return buckets + torch.where(distance < max_exact, distance, large)
+"""
+
+# (bidirectional, num_buckets, max_distance): T5's two defaults and settings whose log buckets fall elsewhere
+_BUCKET_SETTINGS = [(True, 32, 128), (False, 32, 128), (True, 8, 20), (False, 16, 64), (True, 64, 500)]
+_BUCKET_GRID = torch.cat([torch.arange(-300, 301), torch.tensor([-5000, -1000, -999, 999, 1000, 5000])])
+
+
+def _bucket_diagnosis(got: np.ndarray, expected: np.ndarray, distances: np.ndarray, bidirectional: bool,
+                      num_buckets: int, max_distance: int) -> str:
+    setting = (f"{'bidirectional' if bidirectional else 'causal'}, {num_buckets} buckets, "
+               f"max_distance={max_distance}")
+    per_side = num_buckets // 2 if bidirectional else num_buckets
+    exact = per_side // 2
+    if got.min() < 0 or got.max() >= num_buckets:
+        return (f"{setting}: your buckets run from {got.min()} to {got.max()}, outside 0 .. {num_buckets - 1}. "
+                + ("In an encoder each side has num_buckets / 2 of them; " if bidirectional else "")
+                + "every distance at or beyond max_distance shares the LAST bucket of its direction")
+    wrong = distances[got != expected]
+    d = int(wrong[np.argmin(np.abs(wrong))])                          # the wrong distance nearest to the query
+    mine, theirs = int(got[distances == d][0]), int(expected[distances == d][0])
+    if bidirectional:
+        if d > 0 and mine < per_side:
+            return (f"{setting}: distance j - i = {d} (a key on the RIGHT) lands in bucket {mine}; the keys on the "
+                    f"right use the upper half of the buckets ({per_side} .. {num_buckets - 1})")
+        if d <= 0 and mine >= per_side:
+            return (f"{setting}: distance j - i = {d} (a key on the left, or the query itself) lands in bucket "
+                    f"{mine}; the keys on the left use the lower half (0 .. {per_side - 1})")
+    elif d > 0:
+        return (f"{setting}: distance j - i = {d} (a key on the right, which a decoder never sees) lands in bucket "
+                f"{mine}; in the causal case every key on the right shares bucket 0")
+    elif d != 0 and -d in distances and int(got[distances == -d][0]) == theirs:
+        return (f"{setting}: distance j - i = {d} is wrong while +{-d} has its bucket: in the causal case the "
+                "distance that counts is i - j, for keys on the LEFT")
+    far = abs(d)
+    if far < exact:
+        return (f"{setting}: distance {d} gets bucket {mine}; each direction has {per_side} buckets, and the first "
+                f"half of them ({exact}) are exact: distances 0 .. {exact - 1} keep their own bucket")
+    if far >= max_distance:
+        return (f"{setting}: distance {d} is at or beyond max_distance and should share the last bucket of its "
+                "direction")
+    return (f"{setting}: distance {d} is in the logarithmic range and your bucket {mine} is "
+            f"{'too high' if mine > theirs else 'too low'}: max_exact + floor(log(n / max_exact) / "
+            "log(max_distance / max_exact) * (buckets per direction - max_exact)), rounded DOWN")
+
+
+@exercise("02.4", "T5's relative-position buckets", kind="build",
+          hints=(
+              "A key's bucket depends on its distance from the query and, in an encoder, on its side. Small "
+              "distances get a bucket each; larger ones share buckets that widen logarithmically up to "
+              "max_distance, and everything beyond shares the last one. In an encoder (bidirectional) each side "
+              "gets half of the buckets; a decoder sees only the left, so every key on the right falls in bucket 0.",
+              "relative_position is a LongTensor of j - i, any shape; return bucket ids of the same shape. "
+              "Bidirectional: per_side = num_buckets // 2, add per_side where j - i > 0, distance = |j - i|. "
+              "Causal: distance = (-(j - i)).clamp(min=0). max_exact = per_side // 2. For distance >= max_exact: "
+              "max_exact + floor(log(distance / max_exact) / log(max_distance / max_exact) * (per_side - "
+              "max_exact)), capped at per_side - 1. torch.where(distance < max_exact, distance, large) picks.",
+              "if bidirectional:\n"
+              "    num_buckets //= 2\n"
+              "    buckets = (relative_position > 0).long() * num_buckets\n"
+              "    distance = relative_position.abs()\n"
+              "else:\n"
+              "    buckets = torch.zeros_like(relative_position)\n"
+              "    distance = (-relative_position).clamp(min=0)\n"
+              "max_exact = num_buckets // 2\n"
+              "scaled = torch.log(distance.float() / max_exact) / math.log(max_distance / max_exact) * ...\n"
+              "..."),
+          solution=_BUCKET_SOLUTION,
+          wrong=(
+              _variant(_BUCKET_SOLUTION, "(relative_position > 0).long() * num_buckets",
+                       "(relative_position < 0).long() * num_buckets", "the right half for keys on the left"),
+              _variant(_BUCKET_SOLUTION, "distance = (-relative_position).clamp(min=0)",
+                       "distance = relative_position.abs()", "a decoder that buckets keys on the right"),
+              _variant(_BUCKET_SOLUTION, "        num_buckets //= 2  #", "        pass  #",
+                       "both directions get all the buckets"),
+              _variant(_BUCKET_SOLUTION, "(max_exact + scaled.long()).clamp(max=num_buckets - 1)",
+                       "max_exact + scaled.long()", "far distances not capped"),
+              _variant(_BUCKET_SOLUTION, "scaled.long()", "scaled.round().long()", "rounded, not floored"),
+              _variant(_BUCKET_SOLUTION, "    max_exact = num_buckets // 2  #",
+                       "    max_exact = 2 * (num_buckets // 2)  #", "every bucket of a side exact"),
+          ),
+          builds=("minibert.core.positions.t5_buckets", "minibert.core.relative_attention.T5RelativeBias",
+                  "transformers.models.t5.modeling_t5.T5Attention._relative_position_bucket"),
+          shortcut="""
+          from minibert.core.positions import t5_buckets
+
+          def answer(relative_position, bidirectional=True, num_buckets=32, max_distance=128):
+              return t5_buckets(relative_position, bidirectional, num_buckets, max_distance)
+          """)
+def _(answer):
+    from minibert.core.positions import relative_distances, t5_buckets
+
+    for bidirectional, num_buckets, max_distance in _BUCKET_SETTINGS:
+        setting = f"answer(distances, bidirectional={bidirectional}, num_buckets={num_buckets}, " \
+                  f"max_distance={max_distance})"
+        got = _integers(answer(_BUCKET_GRID.clone(), bidirectional, num_buckets, max_distance), setting)
+        expected = t5_buckets(_BUCKET_GRID, bidirectional, num_buckets, max_distance).numpy()
+        assert got.shape == expected.shape, (f"{setting}: one bucket per distance, shape {expected.shape}, got "
+                                             f"{got.shape}")
         if not np.array_equal(got, expected):
-            hint = " (you computed i - j: query 0 looking at key 1 is one step to the RIGHT, +1)" if np.array_equal(
-                got, expected.T) else ""
-            raise AssertionError(f"for length={length}, k={k} row 0 is {got[0].tolist()}, expected "
-                                 f"{expected[0].tolist()}{hint}")
+            raise AssertionError(_bucket_diagnosis(got, expected, _BUCKET_GRID.numpy(), bidirectional, num_buckets,
+                                                   max_distance))
+    square = relative_distances(9, 12, query_offset=3)
+    got = _integers(answer(square.clone()), "answer of a (9, 12) matrix of distances")
+    assert got.shape == (9, 12), f"a (9, 12) matrix of distances should give (9, 12) buckets, got {got.shape}"
+    assert np.array_equal(got, t5_buckets(square).numpy()), (
+        "a (9, 12) matrix of distances gives other buckets than the same distances in a row: work elementwise")
 
 
-@exercise("02.4", "where T5 starts sharing buckets",
-          hints="t5_buckets(torch.arange(0, 200), bidirectional=True, num_buckets=32, max_distance=128): find the "
-               "smallest distance d whose bucket equals the bucket of d + 1.",
+# -- 02.5 -------------------------------------------------------------------------------------------------------
+
+@exercise("02.5", "where T5 starts sharing buckets", kind="compute",
+          hints=(
+              "Bidirectional: the buckets are split between the two sides, and within a side only the first ones "
+              "are exact (one distance per bucket); after them, neighbouring distances begin to share a bucket. "
+              "Look for the first distance d whose bucket equals that of d + 1.",
+              "t5_buckets(torch.arange(0, 200), bidirectional=True, num_buckets=32, max_distance=128) (or your "
+              "02.4) gives the buckets of the distances 0 .. 199; compare each with the next one and take the "
+              "smallest d where they are equal, as an int."),
           solution="""
           import torch
           from minibert.core.positions import t5_buckets
@@ -121,49 +453,107 @@ def _(answer):
           buckets = t5_buckets(torch.arange(0, 200), bidirectional=True, num_buckets=32, max_distance=128)
           answer = int(next(d for d in range(199) if buckets[d] == buckets[d + 1]))
           """,
-          wrong="answer = 16")
+          wrong=("answer = 16", "answer = 9", "answer = 7", "answer = 128"))
 def _(answer):
-    assert isinstance(answer, (int, np.integer)), f"expected an integer distance, got {type(answer).__name__}"
-    assert answer == 8, (f"{answer} is not it: with 32 bidirectional buckets each direction has 16, and half of "
-                         f"those (8) are exact; distances 8 and 9 already share a bucket")
+    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
+        answer = answer.item()
+    elif isinstance(answer, np.ndarray) and answer.size == 1:
+        answer = answer.item()
+    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
+        raise AssertionError(f"expected an integer distance, got {type(answer).__name__}")
+    if not isinstance(answer, numbers.Integral) and not float(answer).is_integer():
+        raise AssertionError(f"a distance between tokens is a whole number, got {answer!r}")
+    got = int(answer)
+    if got == 16:
+        raise AssertionError("16 would be right for a causal model, which gives all 32 buckets to one side; "
+                             "bidirectional T5 splits them between left and right")
+    if got == 9:
+        raise AssertionError("9 shares its bucket with a neighbour, but with the one BEFORE it: the question asks "
+                             "for the smaller distance of the first pair")
+    if got == 128:
+        raise AssertionError("128 is max_distance, where everything shares the last bucket; sharing starts much "
+                             "earlier, where the logarithmic buckets begin")
+    assert got == 8, (f"{got} is not it: print the buckets of the distances 0 .. 20 and look for the first two "
+                      "neighbours with the same bucket")
 
 
-@exercise("02.5", "the relative shift, your way",
-          hints="out[..., i, j] = scores[..., i, j + T_q - i]; a double loop is fine, or pad/reshape like the library.",
-          solution="""
-          import torch
+# -- 02.6 -------------------------------------------------------------------------------------------------------
+
+_SHIFT_LOOP_SOLUTION = """
+import torch
+
+
+def answer(scores, key_length):
+    query_length, width = scores.shape[-2], scores.shape[-1]
+    out = torch.zeros(*scores.shape[:-1], key_length, dtype=scores.dtype)
+    for i in range(query_length):
+        for j in range(key_length):
+            column = j + query_length - i  # where distance i + M - j sits in the table
+            if 0 <= column < width:
+                out[..., i, j] = scores[..., i, column]
+    return out
+"""
+
+
+@exercise("02.6", "the relative shift, your way", kind="build",
+          hints=(
+              "Row i of the scores holds query i's score against every DISTANCE in the table (largest first); the "
+              "result must hold its score against every KEY. Key j is at distance i + M - j from query i (M memory "
+              "slots), so each row is the same row read from a different starting column: the later the query, "
+              "the further left it starts.",
+              "scores: (..., T_q, P) with column c = distance key_length - c; out: (..., T_q, key_length) with "
+              "out[..., i, j] = scores[..., i, j + T_q - i]. torch.zeros(*scores.shape[:-1], key_length, "
+              "dtype=scores.dtype); a double loop over i and j is fine; skip columns outside 0 .. P - 1 (they are "
+              "keys the causal mask hides).",
+              "for i in range(query_length):\n"
+              "    for j in range(key_length):\n"
+              "        column = ...\n"
+              "        if 0 <= column < scores.shape[-1]:\n"
+              "            out[..., i, j] = scores[..., i, column]"),
+          solution=_SHIFT_LOOP_SOLUTION,
+          wrong=(
+              _variant(_SHIFT_LOOP_SOLUTION, "column = j + query_length - i", "column = j + i",
+                       "shifted by i instead of T_q - i"),
+              _variant(_SHIFT_LOOP_SOLUTION, "column = j + query_length - i", "column = j + query_length - i - 1",
+                       "one column off"),
+              _variant(_SHIFT_LOOP_SOLUTION, "column = j + query_length - i", "column = j",
+                       "not shifted at all"),
+              _variant(_SHIFT_LOOP_SOLUTION, "column = j + query_length - i", "column = j - query_length + i",
+                       "shifted the other way"),
+          ),
+          builds=("minibert.models.transformer_xl.relative_shift",),
+          shortcut="""
+          from minibert.models.transformer_xl import relative_shift
 
           def answer(scores, key_length):
-              query_length = scores.shape[-2]
-              out = torch.zeros(*scores.shape[:-1], key_length, dtype=scores.dtype)
-              for i in range(query_length):
-                  for j in range(key_length):
-                      if 0 <= j + query_length - i < scores.shape[-1]:
-                          out[..., i, j] = scores[..., i, j + query_length - i]
-              return out
-          """,
-          wrong="""
-          import torch
-
-          def answer(scores, key_length):
-              query_length = scores.shape[-2]
-              out = torch.zeros(*scores.shape[:-1], key_length, dtype=scores.dtype)
-              for i in range(query_length):
-                  for j in range(key_length):
-                      if 0 <= j + i < scores.shape[-1]:
-                          out[..., i, j] = scores[..., i, j + i]
-              return out
+              return relative_shift(scores, key_length)
           """)
 def _(answer):
     from minibert.models.transformer_xl import memory_causal_mask, relative_position_table, relative_shift
 
-    for query_length, memory in [(4, 0), (3, 5), (6, 2)]:
+    cases = [(4, 0, False, (2,)), (3, 5, False, (2,)), (6, 2, False, (2, 3)), (1, 4, False, ()),
+             (4, 3, True, (2,))]
+    for query_length, memory, bidirectional, lead in cases:
         key_length = query_length + memory
-        width = len(relative_position_table(key_length, query_length))
-        scores = torch.randn(2, query_length, width, generator=torch.Generator().manual_seed(query_length))
+        width = len(relative_position_table(key_length, query_length, bidirectional))
+        g = torch.Generator().manual_seed(10 * query_length + memory)
+        scores = torch.randn(*lead, query_length, width, generator=g, dtype=torch.float64)
+        kept = scores.clone()
+        what = (f"{query_length} queries, {memory} memory slots"
+                + (", keys on both sides (XLNet)" if bidirectional else "") + f", scores of shape {tuple(lead)}"
+                f"{' + ' if lead else ''}({query_length}, {width})")
         got = answer(scores, key_length)
-        assert tuple(got.shape) == (2, query_length, key_length), f"expected shape (2, {query_length}, {key_length})"
-        valid = memory_causal_mask(query_length, memory)
-        assert torch.allclose(got[:, valid], relative_shift(scores, key_length)[:, valid]), (
-            f"with {query_length} queries and {memory} memory slots some allowed (i, j) entries are wrong: row i "
-            f"must be shifted LEFT by T_q - i so that column j lands on distance i + M - j")
+        if not isinstance(got, torch.Tensor):
+            got = torch.as_tensor(_array(got, f"the result for {what}"))
+        assert torch.equal(scores, kept), f"{what}: your answer changed the scores it was given"
+        expected_shape = (*lead, query_length, key_length)
+        assert tuple(got.shape) == expected_shape, f"{what}: expected shape {expected_shape}, got {tuple(got.shape)}"
+        valid = torch.ones(query_length, key_length, dtype=torch.bool) if bidirectional \
+            else memory_causal_mask(query_length, memory)
+        expected = relative_shift(scores, key_length)
+        if torch.allclose(got.double()[..., valid], expected[..., valid]):
+            continue
+        rows = [i for i in range(query_length)
+                if not torch.allclose(got.double()[..., i, :][..., valid[i]], expected[..., i, :][..., valid[i]])]
+        raise AssertionError(f"{what}: rows {rows} are wrong where the mask lets a query see a key. Row i must be "
+                             "shifted LEFT by T_q - i, so that column j lands on distance i + M - j")
