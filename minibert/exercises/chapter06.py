@@ -350,8 +350,9 @@ def _(answer):
 
 @exercise("06.3", "a label-smoothed target", kind="compute",
           hints=(
-              "PyTorch's label smoothing mixes the one-hot target with the uniform distribution over ALL classes, "
-              "the true class included: weight 1 - alpha on the one-hot, alpha on the uniform.",
+              "Label smoothing takes some probability away from the true class and spreads it evenly. Which "
+              "classes share it in PyTorch: only the wrong ones, or all of them, the true one included? (Section 3 "
+              "says.) The result must still sum to 1.",
               "Return a list of `num_classes` floats: `alpha / num_classes` everywhere, plus `1 - alpha` on "
               "index `target`. It sums to 1."),
           solution="""
