@@ -51,6 +51,47 @@ def test_question_answering_equals_transformers(hf_twin, make_batch, randomize, 
     assert abs(a.loss.item() - b.loss.item()) < TOL
 
 
+def test_the_span_head_is_a_module_that_can_be_swapped(make_batch, randomize):
+    """Chapter 07 swaps a learner's span head into a trained QA model: the head is a module of its own with
+    ``nn.Linear``'s parameter names (checkpoint keys stay ``qa_outputs.*``), returning logits and the loss."""
+    from torch import nn
+
+    from minibert.core.swap import swap_in
+    from minibert.training.finetuning import QuestionAnsweringHead
+
+    class WrittenOut(nn.Module):
+        def __init__(self, hidden_size):
+            super().__init__()
+            self.weight, self.bias = nn.Parameter(torch.zeros(2, hidden_size)), nn.Parameter(torch.zeros(2))
+
+        def forward(self, hidden, start_positions=None, end_positions=None):
+            scores = hidden @ self.weight.T + self.bias
+            start, end = scores[..., 0], scores[..., 1]
+            if start_positions is None:
+                return start, end, None
+            t = hidden.shape[1]
+            loss = sum(torch.nn.functional.cross_entropy(s, p.clamp(0, t), ignore_index=t)
+                       for s, p in ((start, start_positions), (end, end_positions))) / 2
+            return start, end, loss
+
+    config = BertConfig(**CONFIGS[0])
+    ours = randomize(BertForQuestionAnswering(config).eval(), 41)
+    assert isinstance(ours.qa_outputs, QuestionAnsweringHead)
+    assert {k for k in ours.state_dict() if k.startswith("qa_outputs")} == {"qa_outputs.weight", "qa_outputs.bias"}
+    ids, types, mask = make_batch(config, seed=42)
+    start = torch.tensor([3, 0, 5, ids.shape[1] + 7][:ids.shape[0]])
+    end = torch.tensor([6, 2, 5, ids.shape[1] + 9][:ids.shape[0]])
+    mine = swap_in(ours, QuestionAnsweringHead, lambda old: WrittenOut(old.in_features))
+    with torch.no_grad():
+        a = ours(ids, types, mask, start_positions=start, end_positions=end)
+        b = mine(ids, types, mask, start_positions=start, end_positions=end)
+        hidden = ours.bert(ids, types, mask).last_hidden_state
+    assert torch.allclose(a.start_logits, b.start_logits, atol=1e-6) and torch.allclose(a.end_logits, b.end_logits, atol=1e-6)
+    assert abs(a.loss.item() - b.loss.item()) < 1e-6
+    start_logits, end_logits, loss = ours.qa_outputs(hidden)
+    assert loss is None and torch.allclose(start_logits, a.start_logits)
+
+
 def test_transformers_checkpoints_load_into_our_heads(make_batch, randomize, tmp_path):
     for hf_class, our_class, labels in ((transformers.BertForTokenClassification, BertForTokenClassification, 4),
                                         (transformers.BertForQuestionAnswering, BertForQuestionAnswering, 2)):

@@ -86,6 +86,32 @@ def test_accumulation_equals_one_big_batch():
         assert (other - weights[0]).abs().max() < 1e-5
 
 
+def test_optimization_can_be_plugged_in():
+    """``Trainer(..., optimization=fn)`` takes its optimizer and schedule from ``fn(model, config)`` (chapter 06 plugs
+    the learner's in): the default groups and schedule written out give the same run, another recipe another run."""
+    def written_out(module, config):
+        decay = [p for p in module.parameters() if p.dim() >= 2]
+        no_decay = [p for p in module.parameters() if p.dim() < 2]
+        optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
+                                       {"params": no_decay, "weight_decay": 0.0}],
+                                      lr=config.learning_rate, betas=config.adam_betas, eps=config.adam_eps)
+        return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, WarmupDecay(config.warmup_steps, config.steps))
+
+    def constant(module, config):
+        optimizer = torch.optim.AdamW(module.parameters(), lr=config.learning_rate)
+        return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+
+    runs = []
+    for optimization in (None, written_out, constant):
+        trainer = Trainer(model(dropout=0.0), dataset(), TrainingConfig(**{**CONFIG, "eval_every": None}),
+                          progress=False, optimization=optimization)
+        trainer.train(steps=4)
+        runs.append(trainer.history)
+    assert runs[1] == runs[0]
+    assert [r["lr"] for r in runs[0]] == pytest.approx([1.5e-3, 3e-3, 3e-3, 2.5e-3])
+    assert [r["lr"] for r in runs[2]] == [3e-3] * 4 and runs[2][-1]["loss"] != runs[0][-1]["loss"]
+
+
 def test_resume_reproduces_uninterrupted_run_exactly(tmp_path):
     config = TrainingConfig(**CONFIG, label_smoothing=0.1)
     full = Trainer(model(), dataset(), config, eval_data=dataset(16, seed=5, dynamic=False), progress=False)

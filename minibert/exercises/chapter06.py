@@ -1,70 +1,438 @@
-"""Exercises of chapter 06 (pre-training)."""
+"""Exercises of chapter 06 (pre-training): the warm-up-then-decay schedule, the optimiser of a pre-training run built
+from scratch (BERT's two parameter groups, AdamW, the schedule), a label-smoothed target, and the loss of an
+accumulated batch.
+
+06.2 (section 3) is the build exercise: the chapter then runs the library's ``Trainer`` with the learner's
+optimiser and schedule plugged in (``Trainer(..., optimization=answer)``) and compares the run with the default.
+"""
+from __future__ import annotations
+
 import math
+import numbers
 
 from . import exercise
 
 
-@exercise("06.1", "warm-up then linear decay",
-          hints="if step < warmup: peak * (step + 1) / warmup; else peak * (1 - (step - warmup) / (total - warmup)).",
+def _as_float(value, what: str) -> float:
+    """A Python, numpy or torch real number as a float; anything else is the learner's mistake, said plainly."""
+    if hasattr(value, "detach"):
+        value = value.detach()
+    if hasattr(value, "item") and not isinstance(value, (int, float)):
+        try:
+            value = value.item()
+        except (ValueError, RuntimeError):
+            raise AssertionError(f"{what} should be one number, got an array of shape "
+                                 f"{tuple(getattr(value, 'shape', ()))}") from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise AssertionError(f"{what} should be a number, got {type(value).__name__}")
+    return float(value)
+
+
+def _schedule_diagnosis(step: int, warmup: int, total: int, got: float, expected: float) -> str:
+    where = f"warmup={warmup}, total={total}: at step {step} your learning rate is {got:.4g}"
+    if step < warmup:
+        if step == 0 and got == 0:
+            return f"{where}; the first step already moves: warm-up counts steps from 1, (step + 1) / warmup"
+        if step == warmup - 1:
+            return f"{where}; the warm-up reaches the peak at its last step, warmup - 1"
+        return f"{where}; during warm-up the rate grows linearly, (step + 1) / warmup of the peak"
+    if step >= total:
+        return f"{where}; from step `total` on the learning rate stays at 0 (never negative)"
+    if step == warmup:
+        return f"{where}; the decay starts at the peak, right after the warm-up"
+    return f"{where}; after warm-up it falls linearly from the peak at step `warmup` to 0 at step `total`"
+
+
+# -- 06.1 -----------------------------------------------------------------------------------------------------------
+
+@exercise("06.1", "warm-up then linear decay", kind="compute",
+          hints=(
+              "Two straight lines: up from (almost) zero to the peak during the warm-up, then down to zero at the "
+              "last step. Steps count from 0, and the first step already moves, so step 0 gets one warm-up share.",
+              "`if step < warmup: return peak * (step + 1) / warmup`; otherwise the fraction of the decay done "
+              "is `(step - warmup) / (total - warmup)`: return `peak * max(0.0, 1 - that)`."),
           solution="""
           def answer(step, warmup, total, peak):
               if step < warmup:
                   return peak * (step + 1) / warmup
               return peak * max(0.0, 1 - (step - warmup) / (total - warmup))
           """,
-          wrong="""
-          def answer(step, warmup, total, peak):
-              return peak * (1 - step / total)
-          """)
+          wrong=(
+              """
+              def answer(step, warmup, total, peak):  # no warm-up
+                  return peak * (1 - step / total)
+              """,
+              """
+              def answer(step, warmup, total, peak):  # warm-up from 0: the first step does not move
+                  if step < warmup:
+                      return peak * step / warmup
+                  return peak * max(0.0, 1 - (step - warmup) / (total - warmup))
+              """,
+              """
+              def answer(step, warmup, total, peak):  # decay measured from step 0
+                  if step < warmup:
+                      return peak * (step + 1) / warmup
+                  return peak * max(0.0, 1 - step / total)
+              """,
+              """
+              def answer(step, warmup, total, peak):  # keeps falling below 0 after `total`
+                  if step < warmup:
+                      return peak * (step + 1) / warmup
+                  return peak * (1 - (step - warmup) / (total - warmup))
+              """))
 def _(answer):
     from minibert.training.schedules import WarmupDecay
 
-    for warmup, total, peak in ((10, 100, 1e-3), (4, 8, 2.0), (30, 300, 5e-4)):
+    for warmup, total, peak in ((10, 100, 1e-3), (4, 8, 2.0), (30, 300, 5e-4), (0, 20, 1.0), (1, 5, 3.0)):
         schedule = WarmupDecay(warmup, total, "linear")
-        for step in (0, warmup // 2, warmup - 1, warmup, (warmup + total) // 2, total - 1, total):
-            got, expected = float(answer(step, warmup, total, peak)), peak * schedule(step)
-            assert math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12), (
-                f"warmup={warmup}, total={total}, peak={peak}: at step {step} you give {got:.3g}, expected {expected:.3g}")
+        steps = sorted({0, warmup // 2, max(warmup - 1, 0), warmup, (warmup + total) // 2, total - 1, total, total + 3})
+        for step in steps:
+            got = _as_float(answer(step, warmup, total, peak), f"the learning rate at step {step}")
+            expected = peak * schedule(step)
+            if not math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12 * peak):
+                raise AssertionError(_schedule_diagnosis(step, warmup, total, got, expected))
 
 
-@exercise("06.2", "a label-smoothed target",
-          hints="every class gets alpha / K; the true class gets 1 - alpha on top of that.",
+# -- 06.2 -----------------------------------------------------------------------------------------------------------
+
+def _tiny_model(seed: int = 0):
+    import torch
+
+    from minibert import BertConfig, BertForMaskedLM
+
+    torch.manual_seed(seed)
+    return BertForMaskedLM(BertConfig.tiny(vocab_size=40, hidden_size=16, num_attention_heads=2, intermediate_size=32,
+                                           max_position_embeddings=16, hidden_dropout_prob=0.0,
+                                           attention_probs_dropout_prob=0.0))
+
+
+def _call_optimization(answer, model, config):
+    import torch
+
+    out = answer(model, config)
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise AssertionError(f"return two things, (optimizer, scheduler), got {type(out).__name__}")
+    optimizer, scheduler = out
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise AssertionError(f"the first thing you return should be a torch optimizer, got {type(optimizer).__name__}")
+    if not callable(getattr(scheduler, "step", None)):
+        raise AssertionError(f"the second thing you return should be a learning-rate scheduler with a step() method "
+                             f"(e.g. torch.optim.lr_scheduler.LambdaLR), got {type(scheduler).__name__}")
+    return optimizer, scheduler
+
+
+def _check_groups(model, optimizer, config) -> None:
+    import torch
+
+    if type(optimizer).__name__ != "AdamW" or not isinstance(optimizer, torch.optim.AdamW):
+        raise AssertionError(f"your optimizer is {type(optimizer).__name__}; BERT's recipe is AdamW, whose weight decay "
+                             "shrinks the weights directly (Adam's weight_decay is added to the gradient instead)")
+    names = {id(p): n for n, p in model.named_parameters()}
+    seen: dict[int, float] = {}
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            if id(p) in seen:
+                raise AssertionError(f"{names.get(id(p), 'a parameter')} is in two groups: each parameter belongs to "
+                                     "exactly one")
+            seen[id(p)] = float(group.get("weight_decay", 0.0))
+        betas, eps = tuple(group.get("betas", ())), group.get("eps")
+        if betas != tuple(config.adam_betas) or eps != config.adam_eps:
+            raise AssertionError(f"a group has betas={betas}, eps={eps}; take them from the config "
+                                 f"(config.adam_betas, config.adam_eps), as the Trainer does")
+    for name, p in model.named_parameters():
+        if id(p) not in seen:
+            raise AssertionError(f"{name} is in no group of your optimizer: it would never be trained")
+        wanted = 0.0 if p.dim() < 2 else config.weight_decay
+        if not math.isclose(seen[id(p)], wanted):
+            kind = ("a bias" if name.endswith("bias") else "a LayerNorm weight" if p.dim() < 2 else
+                    "a weight matrix" if "embeddings" not in name else "an embedding matrix")
+            rule = ("biases and LayerNorm weights get no weight decay" if p.dim() < 2 else
+                    "every weight matrix, embeddings included, gets config.weight_decay")
+            raise AssertionError(f"{name} ({kind}) is in a group with weight_decay={seen[id(p)]:g}: {rule}")
+
+
+def _check_rates(answer, config) -> None:
+    from minibert.training.schedules import WarmupDecay
+
+    model = _tiny_model()
+    optimizer, scheduler = _call_optimization(answer, model, config)
+    schedule = WarmupDecay(config.warmup_steps, config.steps)
+    for step in range(config.steps + 3):
+        rates = {float(group["lr"]) for group in optimizer.param_groups}
+        if len(rates) != 1:
+            raise AssertionError(f"at step {step} your groups have different learning rates {sorted(rates)}: the "
+                                 "schedule moves every group alike")
+        got, expected = rates.pop(), config.learning_rate * schedule(step)
+        if not math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-12):
+            raise AssertionError(_schedule_diagnosis(step, config.warmup_steps, config.steps, got, expected)
+                                 + f" (peak {config.learning_rate:g}); call order: optimizer.step() then "
+                                 "scheduler.step(), once per step")
+        optimizer.step()  # no gradients: nothing moves, but the scheduler sees a step after an optimizer step
+        scheduler.step()
+
+
+@exercise("06.2", "the optimiser of a pre-training run", kind="build",
+          hints=(
+              "Three parts. Sort the parameters into two groups: weight matrices (embeddings included) are "
+              "decayed, biases and LayerNorm weights are not. Give both groups to AdamW with the config's learning "
+              "rate, betas and epsilon. Then a scheduler that multiplies the peak rate by your warm-up-then-decay "
+              "factor at each step (exercise 06.1 with peak 1).",
+              "`model.named_parameters()`; a bias or a LayerNorm weight is a 1-D tensor (`p.dim() < 2`). Groups: "
+              "`[{'params': decay, 'weight_decay': config.weight_decay}, {'params': no_decay, 'weight_decay': 0.0}]`; "
+              "`torch.optim.AdamW(groups, lr=config.learning_rate, betas=config.adam_betas, eps=config.adam_eps)`; "
+              "`torch.optim.lr_scheduler.LambdaLR(optimizer, factor)` where `factor(step)` is the multiplier "
+              "(warm-up over config.warmup_steps, zero at config.steps). Return `(optimizer, scheduler)`.",
+              "decay, no_decay = [], []\n"
+              "for name, p in model.named_parameters():\n"
+              "    if p.requires_grad:\n"
+              "        (no_decay if p.dim() < 2 else decay).append(p)\n"
+              "groups = [...]\n"
+              "optimizer = torch.optim.AdamW(groups, lr=..., betas=..., eps=...)\n"
+              "warmup, total = config.warmup_steps, config.steps\n"
+              "def factor(step):\n"
+              "    if step < warmup:\n"
+              "        return ...\n"
+              "    return ...\n"
+              "return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)"),
+          solution="""
+          import torch
+
+          def answer(model, config):
+              decay, no_decay = [], []
+              for name, p in model.named_parameters():
+                  if p.requires_grad:  # biases and LayerNorm weights are 1-D: no weight decay
+                      (no_decay if p.dim() < 2 else decay).append(p)
+              groups = [{"params": decay, "weight_decay": config.weight_decay},
+                        {"params": no_decay, "weight_decay": 0.0}]
+              optimizer = torch.optim.AdamW(groups, lr=config.learning_rate, betas=config.adam_betas,
+                                            eps=config.adam_eps)
+              warmup, total = config.warmup_steps, config.steps
+
+              def factor(step):  # the multiplier of the peak learning rate at optimizer step `step`
+                  if step < warmup:
+                      return (step + 1) / warmup
+                  if total == warmup:
+                      return 1.0
+                  return max(0.0, 1 - (step - warmup) / (total - warmup))
+
+              return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+          """,
+          wrong=(
+              """
+              import torch
+
+              def answer(model, config):  # one group: everything decayed
+                  optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, betas=config.adam_betas,
+                                                eps=config.adam_eps, weight_decay=config.weight_decay)
+                  warmup, total = config.warmup_steps, config.steps
+                  factor = lambda s: (s + 1) / warmup if s < warmup else max(0.0, 1 - (s - warmup) / (total - warmup))
+                  return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+              """,
+              """
+              import torch
+
+              def answer(model, config):  # transformers' parameter names: minibert's LayerNorms are called 'norm'
+                  no_decay = ("bias", "LayerNorm.weight")
+                  groups = [{"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+                             "weight_decay": config.weight_decay},
+                            {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)],
+                             "weight_decay": 0.0}]
+                  optimizer = torch.optim.AdamW(groups, lr=config.learning_rate, betas=config.adam_betas,
+                                                eps=config.adam_eps)
+                  warmup, total = config.warmup_steps, config.steps
+                  factor = lambda s: (s + 1) / warmup if s < warmup else max(0.0, 1 - (s - warmup) / (total - warmup))
+                  return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+              """,
+              """
+              import torch
+
+              def answer(model, config):  # Adam: the decay goes through the gradient
+                  decay = [p for p in model.parameters() if p.dim() >= 2]
+                  no_decay = [p for p in model.parameters() if p.dim() < 2]
+                  optimizer = torch.optim.Adam([{"params": decay, "weight_decay": config.weight_decay},
+                                                {"params": no_decay, "weight_decay": 0.0}],
+                                               lr=config.learning_rate, betas=config.adam_betas, eps=config.adam_eps)
+                  warmup, total = config.warmup_steps, config.steps
+                  factor = lambda s: (s + 1) / warmup if s < warmup else max(0.0, 1 - (s - warmup) / (total - warmup))
+                  return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+              """,
+              """
+              import torch
+
+              def answer(model, config):  # no warm-up
+                  decay = [p for p in model.parameters() if p.dim() >= 2]
+                  no_decay = [p for p in model.parameters() if p.dim() < 2]
+                  optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
+                                                 {"params": no_decay, "weight_decay": 0.0}],
+                                                lr=config.learning_rate, betas=config.adam_betas, eps=config.adam_eps)
+                  total = config.steps
+                  return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: max(0.0, 1 - s / total))
+              """,
+              """
+              import torch
+
+              def answer(model, config):  # warm-up from 0: the first step does not move
+                  decay = [p for p in model.parameters() if p.dim() >= 2]
+                  no_decay = [p for p in model.parameters() if p.dim() < 2]
+                  optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
+                                                 {"params": no_decay, "weight_decay": 0.0}],
+                                                lr=config.learning_rate, betas=config.adam_betas, eps=config.adam_eps)
+                  warmup, total = config.warmup_steps, config.steps
+                  factor = lambda s: s / warmup if s < warmup else max(0.0, 1 - (s - warmup) / (total - warmup))
+                  return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+              """,
+              """
+              import torch
+
+              def answer(model, config):  # torch's default betas and epsilon, not the config's
+                  decay = [p for p in model.parameters() if p.dim() >= 2]
+                  no_decay = [p for p in model.parameters() if p.dim() < 2]
+                  optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
+                                                 {"params": no_decay, "weight_decay": 0.0}], lr=config.learning_rate)
+                  warmup, total = config.warmup_steps, config.steps
+                  factor = lambda s: (s + 1) / warmup if s < warmup else max(0.0, 1 - (s - warmup) / (total - warmup))
+                  return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+              """),
+          builds=("minibert.training.trainer._parameter_groups", "minibert.training.schedules.WarmupDecay",
+                  "minibert.training.schedules.warmup_decay_scheduler", "minibert.training.Trainer",
+                  "torch.optim.lr_scheduler.LinearLR", "torch.optim.lr_scheduler.SequentialLR",
+                  "torch.optim.lr_scheduler.OneCycleLR", "torch.optim.lr_scheduler.PolynomialLR"),
+          shortcut="""
+          import torch
+          from minibert.training.schedules import warmup_decay_scheduler
+          from minibert.training.trainer import _parameter_groups
+
+          def answer(model, config):
+              optimizer = torch.optim.AdamW(_parameter_groups(model, config.weight_decay), lr=config.learning_rate,
+                                            betas=config.adam_betas, eps=config.adam_eps)
+              return optimizer, warmup_decay_scheduler(optimizer, config.warmup_steps, config.steps)
+          """)
+def _(answer):
+    import torch
+
+    from minibert.training import TrainingConfig
+    from minibert.training.schedules import warmup_decay_scheduler
+    from minibert.training.trainer import _parameter_groups
+
+    config = TrainingConfig(steps=12, warmup_steps=4, learning_rate=2e-3, weight_decay=0.05, adam_betas=(0.85, 0.98),
+                            adam_eps=1e-7)
+    model = _tiny_model()
+    optimizer, _ = _call_optimization(answer, model, config)
+    _check_groups(model, optimizer, config)
+    for steps, warmup in ((12, 4), (6, 0), (9, 1)):
+        _check_rates(answer, TrainingConfig(steps=steps, warmup_steps=warmup, learning_rate=2e-3))
+    # three real steps: the same weights as the library's optimiser
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(5, 40, (4, 12), generator=g)
+    labels = torch.where(torch.rand(ids.shape, generator=g) < 0.3, ids, torch.full_like(ids, -100))
+    labels[:, 0] = ids[:, 0]
+    weights = []
+    for mine in (True, False):
+        model = _tiny_model(seed=1)
+        if mine:
+            optimizer, scheduler = _call_optimization(answer, model, config)
+        else:
+            optimizer = torch.optim.AdamW(_parameter_groups(model, config.weight_decay), lr=config.learning_rate,
+                                          betas=config.adam_betas, eps=config.adam_eps)
+            scheduler = warmup_decay_scheduler(optimizer, config.warmup_steps, config.steps)
+        for _ in range(3):
+            model(ids, labels=labels).loss.backward()
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+        weights.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
+    if not torch.allclose(weights[0], weights[1], rtol=1e-5, atol=1e-7):
+        raise AssertionError("your groups and learning rates look right, but after three real steps the weights "
+                             "differ from BERT's recipe: use AdamW with the config's learning rate, betas and eps")
+
+
+# -- 06.3 -----------------------------------------------------------------------------------------------------------
+
+@exercise("06.3", "a label-smoothed target", kind="compute",
+          hints=(
+              "Label smoothing takes some probability away from the true class and spreads it evenly. Which "
+              "classes share it in PyTorch: only the wrong ones, or all of them, the true one included? (Section 3 "
+              "says.) The result must still sum to 1.",
+              "Return a list of `num_classes` floats: `alpha / num_classes` everywhere, plus `1 - alpha` on "
+              "index `target`. It sums to 1."),
           solution="""
           def answer(target, num_classes, alpha):
               return [alpha / num_classes + (1 - alpha if k == target else 0.0) for k in range(num_classes)]
           """,
-          wrong="""
-          def answer(target, num_classes, alpha):
-              return [1 - alpha if k == target else alpha / (num_classes - 1) for k in range(num_classes)]
-          """)
+          wrong=(
+              """
+              def answer(target, num_classes, alpha):  # alpha spread over the K - 1 other classes
+                  return [1 - alpha if k == target else alpha / (num_classes - 1) for k in range(num_classes)]
+              """,
+              """
+              def answer(target, num_classes, alpha):  # the true class loses alpha but gets no share of it back
+                  return [1 - alpha if k == target else alpha / num_classes for k in range(num_classes)]
+              """,
+              """
+              def answer(target, num_classes, alpha):  # no smoothing
+                  return [1.0 if k == target else 0.0 for k in range(num_classes)]
+              """))
 def _(answer):
-    import torch
-    import torch.nn.functional as F
+    import numpy as np
 
-    for target, classes, alpha in ((0, 4, 0.1), (2, 5, 0.3), (1, 2, 0.0)):
-        got = torch.tensor([float(x) for x in answer(target, classes, alpha)], dtype=torch.float64)
-        assert got.shape == (classes,), f"return {classes} probabilities, got {len(got)}"
-        logits = torch.randn(1, classes, dtype=torch.float64, generator=torch.Generator().manual_seed(classes))
-        expected = float(F.cross_entropy(logits, torch.tensor([target]), label_smoothing=alpha))
-        mine = float(-(got * logits.log_softmax(-1)[0]).sum())
-        assert abs(mine - expected) < 1e-9, (
-            f"for target {target}, {classes} classes, alpha {alpha} your distribution {got.tolist()} gives a loss "
-            f"of {mine:.4f}; PyTorch's label smoothing gives {expected:.4f}")
+    for target, classes, alpha in ((0, 4, 0.1), (2, 5, 0.3), (1, 2, 0.0), (3, 7, 0.2)):
+        got = answer(target, classes, alpha)
+        try:
+            got = np.asarray(got.detach() if hasattr(got, "detach") else got, dtype=float).reshape(-1)
+        except (TypeError, ValueError):
+            raise AssertionError(f"return {classes} probabilities (a list of floats), got {type(got).__name__}") from None
+        if got.shape != (classes,):
+            raise AssertionError(f"return {classes} probabilities, one per class, got {got.size}")
+        expected = np.full(classes, alpha / classes)
+        expected[target] += 1 - alpha
+        if not np.allclose(got, expected, atol=1e-9):
+            where = f"target {target}, {classes} classes, alpha {alpha}"
+            if not math.isclose(got.sum(), 1.0, abs_tol=1e-9):
+                raise AssertionError(f"{where}: your probabilities sum to {got.sum():.4f}; a distribution sums to 1")
+            others = np.delete(got, target)
+            if not np.allclose(others, alpha / classes):
+                raise AssertionError(f"{where}: your other classes get {others[0]:.4f} each; PyTorch spreads alpha "
+                                     "over ALL K classes, the true one included")
+            raise AssertionError(f"{where}: your true class gets {got[target]:.4f}; it keeps 1 - alpha AND its own "
+                                 "share of alpha")
 
 
-@exercise("06.3", "the loss of an accumulated batch",
-          hints="weight each micro-batch's mean by its number of masked tokens: sum(l * n) / sum(n).",
+# -- 06.4 -----------------------------------------------------------------------------------------------------------
+
+@exercise("06.4", "the loss of an accumulated batch", kind="compute",
+          hints=(
+              "A micro-batch's mean loss is an average over its own masked tokens. One big batch averages over all "
+              "masked tokens, so a micro-batch with more of them must weigh more.",
+              "Return one float: the sum over micro-batches of (mean loss x its number of masked tokens), divided "
+              "by the total number of masked tokens."),
           solution="""
           def answer(mean_losses, counts):
               return sum(l * n for l, n in zip(mean_losses, counts)) / sum(counts)
           """,
-          wrong="""
-          def answer(mean_losses, counts):
-              return sum(mean_losses) / len(mean_losses)
-          """)
+          wrong=(
+              """
+              def answer(mean_losses, counts):  # every micro-batch weighs the same
+                  return sum(mean_losses) / len(mean_losses)
+              """,
+              """
+              def answer(mean_losses, counts):  # the sum of the losses of the masked tokens, not their mean
+                  return sum(l * n for l, n in zip(mean_losses, counts))
+              """,
+              """
+              def answer(mean_losses, counts):  # weighted, then divided by the number of micro-batches
+                  return sum(l * n for l, n in zip(mean_losses, counts)) / sum(counts) / len(counts)
+              """))
 def _(answer):
-    for losses, counts in (([2.0, 4.0], [10, 30]), ([1.5], [7]), ([3.0, 1.0, 2.0], [5, 5, 90])):
-        expected = sum(l * n for l, n in zip(losses, counts)) / sum(counts)
-        got = float(answer(losses, counts))
-        assert math.isclose(got, expected, rel_tol=1e-9), (
-            f"losses {losses} over {counts} masked tokens: you give {got:.4f}, one big batch gives {expected:.4f}")
+    import numpy as np
+
+    for losses, counts in (([2.0, 4.0], [10, 30]), ([1.5], [7]), ([3.0, 1.0, 2.0], [5, 5, 90]),
+                           (list(np.float32([2.5, 3.5])), list(np.int64([3, 1])))):
+        got = _as_float(answer(list(losses), list(counts)), "the loss")
+        expected = sum(float(l) * int(n) for l, n in zip(losses, counts)) / sum(int(n) for n in counts)
+        if not math.isclose(got, expected, rel_tol=1e-6):
+            plain = sum(float(l) for l in losses) / len(losses)
+            reason = ("that is the plain mean of the micro-batch means: a micro-batch with more masked tokens "
+                      "weighs more" if math.isclose(got, plain, rel_tol=1e-6) else
+                      "weigh each mean by its number of masked tokens, then divide by the total number")
+            raise AssertionError(f"losses {[float(l) for l in losses]} over {[int(n) for n in counts]} masked "
+                                 f"tokens: you give {got:.4f}; {reason}")

@@ -30,8 +30,8 @@ from minibert.core.transformer import init_weights
 from minibert.models.bert.heads import IGNORE_INDEX, ClassifierOutput, LabelNames, resolve_num_labels
 from minibert.models.bert.model import BERT_KEY_RULES, BertModel
 
-__all__ = ["BertForTokenClassification", "BertForQuestionAnswering", "QuestionAnsweringOutput", "best_span",
-           "with_encoder", "align_word_labels", "bio_spans", "span_f1"]
+__all__ = ["BertForTokenClassification", "BertForQuestionAnswering", "QuestionAnsweringHead", "QuestionAnsweringOutput",
+           "best_span", "with_encoder", "align_word_labels", "bio_spans", "span_f1"]
 
 _ENCODER_RULES = [KeyRule("bert." + r.hf, "bert." + r.ours) for r in BERT_KEY_RULES]
 # A task checkpoint has no pooler and no pre-training heads; files saved from other heads may carry them.
@@ -80,9 +80,37 @@ class QuestionAnsweringOutput(ModelOutput):
     end_logits: torch.Tensor
 
 
+class QuestionAnsweringHead(nn.Linear):
+    r"""The span head of extractive QA: one linear layer ``H -> 2``. Row 0 of ``weight`` is the start vector
+    :math:`S`, row 1 the end vector :math:`E`, so token :math:`i` scores :math:`S \cdot h_i + b_0` as the answer's
+    first token and :math:`E \cdot h_i + b_1` as its last.
+
+    ``forward(hidden, start_positions=None, end_positions=None)`` takes the encoder's ``(B, T, H)`` output and
+    returns ``(start_logits, end_logits, loss)``: two ``(B, T)`` tensors, and with the answer's positions ``(B,)``
+    the mean of the start and the end cross-entropies (else ``None``). As in ``transformers``, a position outside
+    the sequence (an answer cut off by truncation) is clamped to ``T`` and ignored by the loss. It is a module of
+    its own (with ``nn.Linear``'s parameter names, so checkpoints keep the key ``qa_outputs.weight``) so that
+    chapter 07 can swap a learner's head into a trained model with :func:`~minibert.core.swap.swap_in`."""
+
+    def __init__(self, hidden_size: int):
+        super().__init__(hidden_size, 2)
+
+    def forward(self, hidden: torch.Tensor, start_positions: torch.Tensor | None = None,
+                end_positions: torch.Tensor | None = None):
+        start_logits, end_logits = super().forward(hidden).unbind(-1)
+        if start_positions is None or end_positions is None:
+            return start_logits, end_logits, None
+        length = hidden.shape[1]
+        start = start_positions.reshape(-1).clamp(0, length)
+        end = end_positions.reshape(-1).clamp(0, length)
+        loss = (F.cross_entropy(start_logits, start, ignore_index=length)
+                + F.cross_entropy(end_logits, end, ignore_index=length)) / 2
+        return start_logits, end_logits, loss
+
+
 class BertForQuestionAnswering(PretrainedMixin, nn.Module):
-    """Extractive QA: a linear layer ``H -> 2`` gives every token a start and an end score. Input:
-    ``[CLS] question [SEP] context [SEP]``; the answer is a span of the context (:func:`best_span`)."""
+    """Extractive QA: a linear layer ``H -> 2`` (:class:`QuestionAnsweringHead`) gives every token a start and an
+    end score. Input: ``[CLS] question [SEP] context [SEP]``; the answer is a span of the context (:func:`best_span`)."""
 
     config_class = BertConfig
     hf_architecture = "BertForQuestionAnswering"
@@ -93,26 +121,21 @@ class BertForQuestionAnswering(PretrainedMixin, nn.Module):
         super().__init__()
         self.config = config
         self.bert = BertModel(config, add_pooler=False)
-        self.qa_outputs = nn.Linear(config.hidden_size, 2)
+        self.qa_outputs = QuestionAnsweringHead(config.hidden_size)
         init_weights(self.qa_outputs, std=config.initializer_range)
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, start_positions=None,
                 end_positions=None, output_attentions: bool = False) -> QuestionAnsweringOutput:
         out = self.bert(input_ids, token_type_ids, attention_mask, output_attentions)
-        start_logits, end_logits = self.qa_outputs(out.last_hidden_state).unbind(-1)
-        loss = None
         if (start_positions is None) != (end_positions is None):
             raise ValueError("give both start_positions and end_positions (token indices of the answer), or neither")
         if start_positions is not None:
             integer_tensor("start_positions", start_positions), integer_tensor("end_positions", end_positions)
-            # as transformers: positions outside the sequence are clamped to T and ignored by the loss
-            length = input_ids.shape[1]
-            start = start_positions.reshape(-1).clamp(0, length)
-            end = end_positions.reshape(-1).clamp(0, length)
-            if start.shape[0] != input_ids.shape[0] or end.shape[0] != input_ids.shape[0]:
-                raise ValueError(f"need one start and one end position per sequence ({input_ids.shape[0]})")
-            loss = (F.cross_entropy(start_logits, start, ignore_index=length)
-                    + F.cross_entropy(end_logits, end, ignore_index=length)) / 2
+        if start_positions is not None and (start_positions.reshape(-1).shape[0] != input_ids.shape[0]
+                                            or end_positions.reshape(-1).shape[0] != input_ids.shape[0]):
+            raise ValueError(f"need one start and one end position per sequence ({input_ids.shape[0]})")
+        # positions outside the sequence are clamped to T and ignored by the loss, as in transformers
+        start_logits, end_logits, loss = self.qa_outputs(out.last_hidden_state, start_positions, end_positions)
         return QuestionAnsweringOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
                                        attentions=out.attentions)
 

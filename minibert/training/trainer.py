@@ -71,10 +71,16 @@ class Trainer:
     Runs the same on one process or under ``torchrun`` (call ``torch.distributed.init_process_group`` first; the
     model is wrapped in DistributedDataParallel). ``history`` holds one record per optimizer step:
     ``{"step", "loss", "lr"}`` plus ``eval_loss``/``eval_accuracy``/``eval_perplexity`` when evaluated.
+
+    ``optimization(model, config) -> (optimizer, scheduler)`` replaces the default: AdamW over BERT's two parameter
+    groups (:func:`_parameter_groups`) with :func:`~minibert.training.schedules.warmup_decay_scheduler`. The
+    scheduler needs ``step()``, ``get_last_lr()`` and, for checkpoints, ``state_dict()`` (a ``LambdaLR`` has them);
+    chapter 06 plugs the learner's own version in here.
     """
 
     def __init__(self, model: torch.nn.Module, train_data: MaskedLMDataset, config: TrainingConfig,
-                 eval_data: MaskedLMDataset | None = None, device=None, progress: bool = True):
+                 eval_data: MaskedLMDataset | None = None, device=None, progress: bool = True,
+                 optimization: Callable[[torch.nn.Module, TrainingConfig], tuple] | None = None):
         self.rank, self.world = distributed_context()
         micro = config.micro_batch_size or config.batch_size // self.world
         if micro < 1 or config.batch_size % (self.world * micro):
@@ -92,9 +98,12 @@ class Trainer:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.model = torch.nn.parallel.DistributedDataParallel(self.module, device_ids=ids)
         self.train_data, self.eval_data, self.config, self.progress = train_data, eval_data, config, progress
-        self.optimizer = torch.optim.AdamW(_parameter_groups(self.module, config.weight_decay), lr=config.learning_rate,
-                                           betas=config.adam_betas, eps=config.adam_eps)
-        self.scheduler = warmup_decay_scheduler(self.optimizer, config.warmup_steps, config.steps, config.decay)
+        if optimization is None:
+            self.optimizer = torch.optim.AdamW(_parameter_groups(self.module, config.weight_decay),
+                                               lr=config.learning_rate, betas=config.adam_betas, eps=config.adam_eps)
+            self.scheduler = warmup_decay_scheduler(self.optimizer, config.warmup_steps, config.steps, config.decay)
+        else:
+            self.optimizer, self.scheduler = optimization(self.module, config)
         self.step = 0
         self.history: list[dict] = []
         self.last_checkpoint: Path | None = None
