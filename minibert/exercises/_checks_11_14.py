@@ -11,7 +11,7 @@ import torch
 
 from .watch import is_learner_code
 
-__all__ = ["call", "number", "integer", "tensor", "choice"]
+__all__ = ["call", "number", "integer", "tensor", "choice", "own_rng"]
 
 
 def call(answer, *args, **kwargs):
@@ -66,3 +66,16 @@ def choice(answer, options: dict[str, tuple[str, ...]]) -> str:
         if said == option or said in words:
             return option
     raise AssertionError(f"{answer!r} is not one of the expected words: answer {' / '.join(repr(o) for o in options)}")
+
+
+def own_rng(checker):
+    """Run ``checker`` with torch's global random state saved and restored: building a model or calling the
+    learner's code must not change the random numbers the notebook's later cells draw."""
+    import functools
+
+    @functools.wraps(checker)
+    def checked(answer):
+        with torch.random.fork_rng(devices=[]):
+            return checker(answer)
+
+    return checked

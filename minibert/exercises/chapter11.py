@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from . import exercise
+from ._checks_11_14 import own_rng as _own_rng
 from ._checks_11_14 import call as _call, choice as _choice, integer as _integer, number as _number
 from ._checks_11_14 import tensor as _tensor
 
@@ -43,6 +44,7 @@ from ._checks_11_14 import tensor as _tensor
                  answer = sum(l * w for l, w in zip(range(10), weights)) / sum(weights)
                  """,
                  "answer = sum(range(1, 11)) / 10"))
+@_own_rng
 def _(answer):
     got = _number(answer, "the mean span length (a number)")
     lengths = torch.arange(1, 11, dtype=torch.float64)
@@ -89,6 +91,7 @@ def _(answer):
                  def answer(start, end):
                      return [(i, start - 1, end, i - start + 1) for i in range(start, end + 1)]
                  """))
+@_own_rng
 def _(answer):
     from minibert.models.spanbert import span_targets
 
@@ -135,6 +138,7 @@ def _(answer):
                  def answer(original, corrupted, masked):
                      return masked.long() | (corrupted != original).long()
                  """))
+@_own_rng
 def _(answer):
     g = torch.Generator().manual_seed(0)
     for shape in ((4, 12), (1, 7), (3, 30)):
@@ -200,6 +204,7 @@ def _(answer):
                      real = attention_mask.bool()
                      return F.binary_cross_entropy_with_logits(logits[real], labels[real].float(), reduction="sum")
                  """))
+@_own_rng
 def _(answer):
     g = torch.Generator().manual_seed(1)
     cases = []
@@ -549,6 +554,7 @@ def _check_spans(spans, groups, budget: int, max_words: int, where: str) -> None
                   return sorted(spans)
               """,
           ))
+@_own_rng
 def _(answer):
     def run(groups, seed, **options):
         return _call(answer, list(groups), torch.Generator().manual_seed(seed), **options)
@@ -616,6 +622,7 @@ _DIFFERENT = ("different", "changes", "change", "changed", "yes", "they change",
           answer = "different"
           """,
           wrong=('answer = "same"', "answer = 3"))
+@_own_rng
 def _(answer):
     from minibert import BertConfig
     from minibert.models.spanbert import SpanBertForPreTraining, span_targets
@@ -773,6 +780,7 @@ _SBO_SLIPS = {
                      y = head.norm2(F.gelu(head.layer2(head.norm1(F.gelu(head.layer1(h0))))))
                      return y @ embedding_weight.T + head.bias
                  """))
+@_own_rng
 def _(answer):
     from minibert import BertConfig
     from minibert.models.spanbert import SpanBoundaryHead, span_targets

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from . import exercise
+from ._checks_11_14 import own_rng as _own_rng
 from ._checks_11_14 import call as _call, integer as _integer, number as _number, tensor as _tensor
 
 
@@ -132,6 +133,7 @@ def _describe(order, num_predict) -> str:
                      rank[order] = torch.arange(len(order))
                      return rank[None, :] < rank[:, None], rank[None, :] <= rank[:, None]
                  """))
+@_own_rng
 def _(answer):
     from minibert.models.xlnet.permutation import permutation_masks, prediction_targets
 
@@ -208,6 +210,7 @@ def _(answer):
                      count = math.ceil(len(order) / K)
                      return sorted(order[len(order) - count:])
                  """))
+@_own_rng
 def _(answer):
     from minibert.models.xlnet.permutation import prediction_targets
 
@@ -279,6 +282,7 @@ def _(answer):
                      seen = joint > 0
                      return float((joint[seen] * (joint[seen] / independent[seen]).log2()).sum())
                  """))
+@_own_rng
 def _(answer):
     from minibert.models.xlnet.joint_prediction import CityCorpus, mutual_information
 
@@ -330,6 +334,7 @@ def _(answer):
                  def answer(query_mask):
                      return (~query_mask).float().T
                  """))
+@_own_rng
 def _(answer):
     from minibert.models.xlnet.permutation import permutation_masks, to_perm_mask, xlnet_batch_masks
 
@@ -363,6 +368,7 @@ _ORDER = [4, 0, 7, 2, 9, 5, 1, 8, 3, 6]
           answer = 2
           """,
           wrong=("answer = 3", "answer = 4", "answer = 0", 'answer = "two"'))
+@_own_rng
 def _(answer):
     from minibert.models.xlnet.model import XLNetConfig, XLNetLMHeadModel
     from minibert.models.xlnet.permutation import permutation_masks, target_mapping, to_perm_mask

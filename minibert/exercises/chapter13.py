@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from . import exercise
+from ._checks_11_14 import own_rng as _own_rng
 from ._checks_11_14 import call as _call, choice as _choice, integer as _integer, number as _number
 from ._checks_11_14 import tensor as _tensor
 
@@ -37,6 +38,7 @@ from ._checks_11_14 import tensor as _tensor
                  import math
                  answer = math.sqrt(2 * 64)
                  """))
+@_own_rng
 def _(answer):
     got = _number(answer, "a number (the divisor)")
     slips = {8.0: "that is BERT's sqrt(d), for one term; DeBERTa sums three",
@@ -95,6 +97,7 @@ def _random_attention(hidden: int, heads: int, seed: int, **options):
                  def answer(q, pos_key, index):
                      return q @ pos_key[: q.shape[0]].T
                  """))
+@_own_rng
 def _(answer):
     for T, span, hidden, seed in ((7, 4, 8, 0), (12, 3, 4, 1), (1, 2, 4, 2), (5, 8, 6, 3)):
         module, g = _random_attention(hidden, 1, seed, max_relative_positions=span, pos_att_type=("c2p",))
@@ -170,6 +173,7 @@ def _(answer):
                      m = bucket_size // 2
                      return max(-m, min(m, r))
                  """))
+@_own_rng
 def _(answer):
     from minibert.core.positions import deberta_log_buckets
 
@@ -198,6 +202,7 @@ def _(answer):
           answer = 2 * DebertaV2Config.v3_base().position_buckets
           """,
           wrong=("answer = 256", "answer = 128", "answer = 1024"))
+@_own_rng
 def _(answer):
     if isinstance(answer, float) and answer.is_integer():
         answer = int(answer)
@@ -369,6 +374,7 @@ _DISENTANGLED_SLIPS = {
                      p2c = torch.gather(k @ pos_query.transpose(-1, -2), -1, index.transpose(-1, -2)).transpose(-1, -2)
                      return (q @ k.transpose(-1, -2) + c2p + p2c) / math.sqrt(3 * d)
                  """))
+@_own_rng
 def _(answer):
     cases = (  # (batch, heads, T, d, span, position_buckets, max_relative_positions, dtype)
         (1, 1, 5, 4, 3, -1, 3, torch.float64),     # clamping: distances beyond +-3
@@ -414,6 +420,7 @@ def _(answer):
           answer = "c2p"
           """,
           wrong=('answer = "p2c"', 'answer = "both"', 'answer = "neither"'))
+@_own_rng
 def _(answer):
     said = _choice(answer, {"c2p": ("content-to-position", "content to position"),
                             "p2c": ("position-to-content", "position to content"),

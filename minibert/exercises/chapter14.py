@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from . import exercise
+from ._checks_11_14 import own_rng as _own_rng
 from ._checks_11_14 import call as _call, choice as _choice, integer as _integer, tensor as _tensor
 
 
@@ -120,6 +121,7 @@ def _same_tokens(got: list, expected: list) -> bool:
                          (targets if noise_mask[i] else inputs).append(tokens[i])
                      return [tokens[0]] + inputs, targets
                  """))
+@_own_rng
 def _(answer):
     from minibert.models.family.noise import span_corrupt
 
@@ -198,6 +200,7 @@ def _(answer):
                      kth = logits.topk(k, dim=-1).values[:, -1:]
                      return logits.masked_fill(logits < kth, float("-inf")).softmax(-1)
                  """))
+@_own_rng
 def _(answer):
     g = torch.Generator().manual_seed(0)
     cases = [(torch.randn(3, 50, generator=g), k) for k in (1, 5, 50)]
@@ -247,6 +250,7 @@ def _(answer):
                  def answer(n_source, n_target):
                      return list(range(1, n_source + 3)) + list(range(1, n_target + 3))
                  """))
+@_own_rng
 def _(answer):
     from minibert.models.family.xlm import translation_lm_input
 
@@ -272,6 +276,7 @@ def _(answer):
           answer = round(round(0.15 * 512) / 3)
           """,
           wrong=("answer = round(0.15 * 512)", "answer = int(0.15 * 512) // 3", "answer = 100"))
+@_own_rng
 def _(answer):
     from minibert.models.family.noise import spans_of, t5_noise_mask
 
@@ -428,6 +433,7 @@ def _next_distribution(model, ids, temperature, top_k) -> torch.Tensor:
                              ids = torch.cat([ids, token], dim=1)
                      return ids
                  """))
+@_own_rng
 def _(answer):
     model = _tiny_causal_lm()
     g = torch.Generator().manual_seed(1)
@@ -504,6 +510,7 @@ def _(answer):
           answer = "more"
           """,
           wrong=('answer = "fewer"', 'answer = "same"', "answer = 1.5"))
+@_own_rng
 def _(answer):
     said = _choice(answer, {"fewer": ("less", "lower", "smaller"), "same": ("equal", "the same", "no change"),
                             "more": ("higher", "larger", "greater", "bigger")})
