@@ -85,7 +85,8 @@ class Masker:
 
     def __init__(self, mask_token_id: int, vocab_size: int, special_ids: Iterable[int], *, rate: float = 0.15,
                  split: Sequence[float] = (0.8, 0.1, 0.1), unit: str = "token", selection: str = "exact",
-                 max_predictions: int | None = None, span_p: float = 0.2, max_span: int = 10):
+                 max_predictions: int | None = None, span_p: float = 0.2, max_span: int = 10,
+                 span_selector=None):
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 < rate < 1.0:
             raise ValueError(f"masking rate must be a fraction strictly between 0 and 1 (BERT uses 0.15), got {rate!r}")
         split = tuple(float(x) for x in split)
@@ -98,6 +99,11 @@ class Masker:
             raise ValueError(f"selection must be one of {self.SELECTIONS}, got {selection!r}")
         if unit == "span" and selection != "exact":
             raise ValueError("span masking fills a budget of rate * n tokens; use selection='exact'")
+        if span_selector is not None and (unit != "span" or not callable(span_selector)):
+            raise ValueError("span_selector is a function that replaces SpanBERT's span selection: pass a callable, "
+                             "with unit='span'")
+        if span_selector is not None and max_predictions is not None:
+            raise ValueError("a span_selector works out its own budget from the rate; leave max_predictions=None")
         if max_predictions is not None and (not isinstance(max_predictions, int) or max_predictions < 1):
             raise ValueError(f"max_predictions must be a positive integer or None, got {max_predictions!r}")
         if not isinstance(vocab_size, int) or vocab_size < 2:
@@ -121,6 +127,7 @@ class Masker:
         self.rate, self.split, self.unit, self.selection = float(rate), split, unit, selection
         self.max_predictions = max_predictions
         self.span_lengths = span_length_distribution(span_p, max_span) if unit == "span" else None
+        self.span_p, self.max_span, self.span_selector = span_p, max_span, span_selector
 
     @classmethod
     def from_tokenizer(cls, tokenizer, **options) -> "Masker":
@@ -209,7 +216,14 @@ class Masker:
 
     def _select_spans(self, groups: list[tuple[int, int]], generator: torch.Generator) -> list[tuple[int, int, int]]:
         """SpanBERT: draw a length in words, start at a random unpicked word, extend over following words of the
-        same segment while they are unpicked and fit in the token budget; repeat until the budget is full."""
+        same segment while they are unpicked and fit in the token budget; repeat until the budget is full.
+
+        With ``span_selector`` (chapter 11's exercise: the learner's own selection, run inside the masker) this calls
+        ``span_selector(groups, generator, rate=..., p=..., max_words=...)`` instead; it returns the same
+        ``(start, end, n_words)`` triples."""
+        if self.span_selector is not None:
+            return sorted((int(s), int(e), int(n)) for s, e, n in self.span_selector(
+                groups, generator, rate=self.rate, p=self.span_p, max_words=self.max_span))
         budget = self.budget(sum(e - s for s, e in groups))
         taken = [False] * len(groups)
         spans, used = [], 0

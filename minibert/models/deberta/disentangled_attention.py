@@ -23,7 +23,10 @@ table, the two conventions are different models, and the published checkpoints w
 """
 from __future__ import annotations
 
+import copy
 import math
+from functools import partial
+from typing import Callable
 
 import torch
 from torch import nn
@@ -116,11 +119,37 @@ class DisentangledSelfAttention(MultiHeadSelfAttention):
         context = x if context is None else context
         return self.terms(self.split_heads(self.query(x)), self.split_heads(self.key(context)), relative_embeddings)
 
+    def bucket(self):
+        """The function ``distance -> bucket`` applied before the table's offset and clamp: DeBERTa-v2's log
+        buckets when ``position_buckets > 0``, else ``None`` (distances are only clamped)."""
+        if self.position_buckets <= 0:
+            return None
+        return partial(deberta_log_buckets, bucket_size=self.position_buckets, max_position=self.max_relative_positions)
+
+    def with_scores(self, scores: Callable) -> "DisentangledSelfAttention":
+        """A copy of this module, same weights, whose summed and scaled scores come from
+        ``scores(q, k, pos_key, pos_query, span, bucket)`` (``q, k``: ``(B, heads, T, d)``; ``pos_key, pos_query``:
+        ``(heads, 2 span, d)``; ``bucket``: :meth:`bucket`) instead of :meth:`terms`. Chapter 13's exercise puts
+        the learner's function into a real model this way (with :func:`minibert.core.swap.swap_in`)."""
+        if not callable(scores):
+            raise TypeError("with_scores expects a function scores(q, k, pos_key, pos_query, span, bucket)")
+        if not self.relative_attention or self.pos_att_type != POSITION_TERMS:
+            raise ValueError("with_scores needs relative attention with both position terms (c2p and p2c)")
+        twin = copy.deepcopy(self)
+        twin.scores_function = scores
+        return twin
+
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, need_weights: bool = False,
                 relative_embeddings: torch.Tensor | None = None, context: torch.Tensor | None = None):
         context = x if context is None else context
         q, k, v = (self.split_heads(self.query(x)), self.split_heads(self.key(context)),
                    self.split_heads(self.value(context)))
-        scores = sum(self.terms(q, k, relative_embeddings).values())
+        if getattr(self, "scores_function", None) is not None:
+            if relative_embeddings is None:
+                raise ValueError("relative attention needs the relative embedding table: pass relative_embeddings=")
+            pos_key, pos_query = self._positions(relative_embeddings)
+            scores = self.scores_function(q, k, pos_key, pos_query, self.span, self.bucket())
+        else:
+            scores = sum(self.terms(q, k, relative_embeddings).values())
         weights = self.attention_weights(scores, mask)
         return self.output(self.merge_heads(weights @ v)), (weights if need_weights else None)

@@ -156,12 +156,17 @@ def train_city_mlm(corpus: CityCorpus, steps: int = 300, seed: int = 0, batch: i
 
 
 @torch.no_grad()
-def xlnet_tables(model, corpus: CityCorpus) -> dict[str, torch.Tensor]:
+def xlnet_tables(model, corpus: CityCorpus, masks=None) -> dict[str, torch.Tensor]:
     r"""A permutation LM's ``q(a, b)``, averaged over the templates. In an order that ends "..., first word,
     second word", the first word's query stream sees only the context and the second's also sees the first word:
     one pass gives :math:`q(a)\,q(b \mid a)` (``"left_to_right"``, run once per candidate ``a``);
-    ``"right_to_left"`` is the order ending "..., second word, first word": :math:`q(b)\,q(a \mid b)`."""
+    ``"right_to_left"`` is the order ending "..., second word, first word": :math:`q(b)\,q(a \mid b)`.
+
+    ``masks(order, num_predict)`` -> ``(content, query)`` builds the attention masks (default
+    :func:`~minibert.models.xlnet.permutation.permutation_masks`; chapter 12's exercise passes the learner's)."""
     from .permutation import permutation_masks, target_mapping, to_perm_mask
+
+    masks = permutation_masks if masks is None else masks
 
     model.eval()
     candidates = {"first": torch.tensor([corpus.vocab[w] for w in corpus.firsts]),
@@ -173,7 +178,8 @@ def xlnet_tables(model, corpus: CityCorpus) -> dict[str, torch.Tensor]:
         for name, (earlier, later) in (("left_to_right", ("first", "second")), ("right_to_left", ("second", "first"))):
             positions = {"first": start, "second": start + 1}
             order = torch.tensor(context + [positions[earlier], positions[later]])
-            _, query = permutation_masks(order, num_predict=2)
+            _, query = masks(order, 2)
+            query = torch.as_tensor(query).bool()
             rows = len(candidates[earlier])
             batch = ids.repeat(rows, 1)
             batch[:, positions[earlier]] = candidates[earlier]  # each candidate for the earlier word, in turn
