@@ -37,7 +37,8 @@ from .watch import OutOfTime, Watch, is_learner_code, resolve, shortcut_in
 __all__ = ["Exercise", "exercise", "check", "passes", "verdict", "hint", "solution", "get", "all_exercises",
            "CHAPTERS", "KINDS"]
 
-# chapters whose exercise modules exist, found on disk: "01.3" lives in minibert/exercises/chapter01.py
+# chapters whose exercise modules exist, found on disk: "01.3" lives in minibert/exercises/chapter01 (a module or
+# a package of them)
 CHAPTERS = tuple(sorted(m.name[len("chapter"):] for m in pkgutil.iter_modules(__path__)
                         if re.fullmatch(r"chapter\d\d", m.name)))
 KINDS = ("build", "compute", "recall", "predict")

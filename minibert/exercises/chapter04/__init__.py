@@ -1,0 +1,6 @@
+"""Exercises of chapter 04 (tokenizers): WordPiece's greedy encoder and a BPE trainer built from scratch, the
+WordPiece score, BPE's encoding of a new word, and text as byte symbols.
+
+04.1 (section 2) and 04.2 (section 5) are build exercises: the chapter then runs the learner's encoder on real text
+against BERT's tokenizer, and the learner's trainer against ``train_bpe``."""
+from . import part1, part2, part3  # noqa: F401 (importing them registers the exercises)
