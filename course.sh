@@ -16,8 +16,8 @@
 # MINIBERT_KERNELS=avx2 runs stage 1 with torch's and MKL's kernels forced to AVX2 (an older laptop or a CI runner:
 # different round-off, which no compared output may depend on; CI sets it). MINIBERT_NBVAL=lax executes every
 # notebook without comparing outputs (the "newest torch" job: a new release may change random streams and kernels).
-# MINIBERT_WORKERS=N runs N test processes side by side in each full stage (pytest-xdist; default: 2 on a machine
-# with 2 or more cores, else 1). With more than one worker every process and notebook kernel uses ONE torch thread
+# MINIBERT_WORKERS=N runs N test processes side by side in stage 1 (pytest-xdist; default: 2 on a machine
+# with 2 or more cores, else 1; stage 2 runs one chapter at a time unless MINIBERT_BROWSER_WORKERS=N). With more than one worker every process and notebook kernel uses ONE torch thread
 # (MINIBERT_THREADS=1, OMP/MKL_NUM_THREADS=1): two kernels of two threads each on two cores once slowed a training
 # cell from 40 s to over 300 s. Printed results do not depend on the thread count (every chapter passes strict
 # nbval either way).
@@ -160,6 +160,13 @@ use_workers() {
     fi
 }
 
+browser_workers() {
+    # Stage 2 runs one chapter at a time with two torch threads per kernel (MINIBERT_BROWSER_WORKERS=N to change):
+    # with two browsers side by side and one thread each, chapter 02's widget search ran out of its time budget.
+    unset MINIBERT_THREADS OMP_NUM_THREADS MKL_NUM_THREADS OMP_WAIT_POLICY
+    WORKERS="${MINIBERT_BROWSER_WORKERS:-1}"
+}
+
 parallel_args() {
     # $1 = how tests are dealt to the workers: "loadfile" for stage 1 (a notebook's cells must run in order in one
     # kernel, so a file stays on one worker), "load" for stage 2 (each chapter is one test, on its own).
@@ -194,6 +201,7 @@ case "${1:-}" in
         run_pytest ${NBVAL_ARGS[@]+"${NBVAL_ARGS[@]}"} $(parallel_args loadfile) || stage1=$?
         stage1_time=$((SECONDS - started))
         banner "stage 2 of 2: notebooks in a real browser (JupyterLab + headless Chromium)"
+        browser_workers
         stage2=0
         started=$SECONDS
         run_browser_stage $(parallel_args load) || stage2=$?
@@ -205,7 +213,7 @@ case "${1:-}" in
     browser)
         shift
         setup
-        use_workers
+        browser_workers
         if [ "$#" -gt 0 ]; then run_browser_stage "$@"; else run_browser_stage $(parallel_args load); fi
         ;;
     *)
