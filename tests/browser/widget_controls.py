@@ -278,6 +278,7 @@ def move_controls(page, view, timeout: float = 30.0, budget: float = 90.0) -> Co
             if not candidates or time.monotonic() > deadline:
                 continue
             controls[m].choose(k)
+            settle(page, view, timeout)  # the kernel enables this mode's controls only once it has the choice
             setting, before = f"{controls[m].label} = {controls[m].value()}", len(stuck)
             for i in candidates:
                 attempt(i, setting, "step")
@@ -289,6 +290,7 @@ def move_controls(page, view, timeout: float = 30.0, budget: float = 90.0) -> Co
             continue
         if m is not None:
             controls[m].choose(k)
+            settle(page, view, timeout)
         for i in sliders:
             for where in ("min", "max"):
                 if i in stuck:
