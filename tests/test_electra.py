@@ -1,11 +1,14 @@
 """ELECTRA: discriminator and generator equal transformers' with the same random weights (both directions, with
 padding); the pair shares embeddings, samples without gradient, weights RTD by 50, and its discriminator learns."""
 import functools
+import math
+
 import pytest
 import torch
 import transformers
 
-from minibert.models.electra import Electra, ElectraConfig, ElectraDiscriminator, ElectraGenerator, sample_replacements
+from minibert.models.electra import (Electra, ElectraConfig, ElectraDiscriminator, ElectraGenerator, UnigramElectra,
+                                     detection_metrics, sample_replacements)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -191,3 +194,86 @@ def test_detection_metrics():
     metrics = detection_metrics(model, masked_ids, mask, labels, torch.Generator().manual_seed(0))
     assert set(metrics) == {"auc", "rtd_loss", "base_rate_loss", "replaced", "mlm_loss", "generator_accuracy"}
     assert 0 <= metrics["auc"] <= 1 and 0 < metrics["replaced"] < 1 and model.training
+    # rarity alone: -log frequency of the token the discriminator reads; frequency 0 (special ids) = never replaced
+    frequencies = torch.ones(30, dtype=torch.float64)
+    frequencies[:5] = 0
+    frequencies[20:] = 0.01  # rare ids
+    with_rarity = detection_metrics(model, masked_ids, mask, labels, torch.Generator().manual_seed(0), frequencies)
+    assert {k: v for k, v in with_rarity.items() if k != "rarity_auc"} == metrics
+    model.eval()
+    out = model(masked_ids, attention_mask=mask, labels=labels, generator=torch.Generator().manual_seed(0))
+    model.train()
+    real = mask.bool()
+    rarity = torch.where(frequencies > 0, -frequencies.log(), -math.inf)[out.corrupted_ids]
+    assert with_rarity["rarity_auc"] == pytest.approx(_auc(rarity[real], out.replaced[real]))
+
+
+def test_the_discriminator_reads_the_corrupted_sequence_and_padding_counts_nowhere():
+    """The checks behind chapter 11's diagnosis of its tiny run: the discriminator sees the generator's samples
+    (not [MASK]); the RTD loss and the metrics average over real tokens only, whatever sits in the padding."""
+    torch.manual_seed(0)
+    model = Electra(ElectraConfig.tiny(vocab_size=30)).eval()
+    original, masked_ids, labels, mask = masked_batch(model.discriminator.config)
+    with torch.no_grad():
+        out = model(masked_ids, attention_mask=mask, labels=labels, generator=torch.Generator().manual_seed(3))
+        alone = model.discriminator(out.corrupted_ids, attention_mask=mask)
+        assert torch.equal(out.discriminator_logits, alone.logits)
+        chosen = labels != -100
+        assert torch.equal(out.corrupted_ids[~chosen], original[~chosen])  # not the masked input: the samples
+        real = mask.bool()
+        expected = torch.nn.functional.binary_cross_entropy_with_logits(out.discriminator_logits[real],
+                                                                        out.replaced[real].float())
+        assert torch.allclose(out.rtd_loss, expected)
+        padded = masked_ids.clone()
+        padded[~real] = 7  # other ids in the padding: nothing changes
+        again = model(padded, attention_mask=mask, labels=labels, generator=torch.Generator().manual_seed(3))
+        assert torch.allclose(again.rtd_loss, out.rtd_loss)
+        assert torch.equal(again.discriminator_logits[real], out.discriminator_logits[real])
+    a = detection_metrics(model, masked_ids, mask, labels, torch.Generator().manual_seed(3))
+    b = detection_metrics(model, padded, mask, labels, torch.Generator().manual_seed(3))
+    assert a == pytest.approx(b)
+
+
+def test_unigram_control_draws_from_the_frequencies_and_trains_only_the_discriminator():
+    config = ElectraConfig.tiny(vocab_size=30)
+    frequencies = torch.zeros(30)
+    frequencies[5:10] = torch.tensor([5.0, 4.0, 3.0, 2.0, 1.0])  # any non-negative weights; 0 = never proposed
+    torch.manual_seed(0)
+    model = UnigramElectra(config, frequencies)
+    assert model.generator is None
+    assert all(name.startswith("discriminator.") for name, _ in model.named_parameters())
+    original, masked_ids, labels, mask = masked_batch(config, batch=64, length=20, rate=0.5)
+    labels = torch.where(labels != -100, 5 + labels % 5, labels)  # targets the frequencies cover
+    original = torch.where(labels != -100, labels, original)
+    out = model(masked_ids, attention_mask=mask, labels=labels, generator=torch.Generator().manual_seed(0))
+    chosen = labels != -100
+    drawn = out.corrupted_ids[chosen]
+    assert bool(((drawn >= 5) & (drawn < 10)).all())
+    share = torch.bincount(drawn - 5, minlength=5).double() / len(drawn)
+    assert torch.allclose(share, torch.tensor([5.0, 4, 3, 2, 1], dtype=torch.float64) / 15, atol=0.06)
+    p = frequencies / frequencies.sum()
+    assert out.mlm_loss.item() == pytest.approx(-p.log()[labels[chosen]].mean().item(), rel=1e-5)
+    assert torch.equal(out.replaced, out.corrupted_ids != original)
+    out.loss.backward()
+    assert model.discriminator.bert.embeddings.token.weight.grad.abs().sum() > 0
+    for bad in (torch.zeros(30), torch.ones(29), torch.full((30,), -1.0), torch.full((30,), float("nan"))):
+        with pytest.raises(ValueError, match="frequencies"):
+            UnigramElectra(config, bad)
+
+
+def test_sampling_temperature_is_a_setting_of_the_pair():
+    """``Electra(..., temperature=T)`` samples every replacement from ``softmax(scores / T)`` (ELECTRA: T = 1), in
+    training and in ``detection_metrics`` alike; a ``temperature`` passed to ``forward`` overrides it."""
+    torch.manual_seed(0)
+    config = ElectraConfig.tiny(vocab_size=30)
+    cold = Electra(config, temperature=1e-5).eval()  # untrained scores differ by ~0.01: argmax at this T
+    original, masked_ids, labels, mask = masked_batch(config)
+    out = cold(masked_ids, attention_mask=mask, labels=labels, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(out.corrupted_ids[labels != -100], out.generator_logits.argmax(-1))
+    warm = cold(masked_ids, attention_mask=mask, labels=labels, generator=torch.Generator().manual_seed(0),
+                temperature=100.0)
+    assert not torch.equal(warm.corrupted_ids, out.corrupted_ids)
+    assert Electra(config).temperature == 1.0
+    for bad in (0, -1.0, float("nan"), True):
+        with pytest.raises(ValueError, match="temperature"):
+            Electra(config, temperature=bad)

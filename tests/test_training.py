@@ -187,6 +187,15 @@ def test_unigram_baseline_counts():
     assert result["accuracy"] == pytest.approx(float((labels == 5).double().mean()))
 
 
+def test_unigram_frequencies_are_add_one_smoothed_over_ordinary_tokens():
+    from minibert.training.evaluation import unigram_frequencies
+
+    masker = Masker(MASK, 10, {PAD, CLS, SEP, MASK})
+    frequencies = unigram_frequencies(MaskedLMDataset([[CLS, 5, 5, 5, 6, SEP], [CLS, 5, 7, SEP]], masker, PAD))
+    expected = torch.tensor([0, 0, 0, 0, 1, 5, 2, 2, 1, 1], dtype=torch.float64) / 12  # ids 4-9: count + 1
+    assert torch.allclose(frequencies, expected)
+
+
 def test_trainer_errors():
     with pytest.raises(ValueError, match="multiple"):
         Trainer(model(), dataset(), TrainingConfig(batch_size=8, micro_batch_size=3), progress=False)

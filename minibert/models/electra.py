@@ -22,6 +22,8 @@ After pre-training the generator is thrown away and the discriminator is fine-tu
 
 :class:`ElectraDiscriminator` equals ``transformers.ElectraForPreTraining`` and :class:`ElectraGenerator`
 ``transformers.ElectraForMaskedLM``, weights and checkpoints included (``tests/test_electra.py``).
+:class:`UnigramElectra` is a control whose replacements are drawn from token frequencies, so that only the context
+gives them away; :func:`detection_metrics` measures a pair on held-out text against the baselines.
 """
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ from minibert.core.transformer import activation_function, init_weights
 from .bert.heads import IGNORE_INDEX, BertForMaskedLM, MaskedLMHead, _check_labels
 from .bert.model import BERT_KEY_RULES, BertModel
 
-__all__ = ["ElectraConfig", "ElectraDiscriminator", "ElectraGenerator", "Electra", "ElectraOutput",
+__all__ = ["ElectraConfig", "ElectraDiscriminator", "ElectraGenerator", "Electra", "UnigramElectra", "ElectraOutput",
            "DiscriminatorOutput", "ReplacedTokenHead", "sample_replacements", "detection_metrics", "ELECTRA_KEY_RULES"]
 
 
@@ -173,25 +175,29 @@ class ElectraOutput(ModelOutput):
 class Electra(nn.Module):
     """Generator and discriminator trained together; they share one embedding module (token, position and
     segment tables and their LayerNorm). ``model(masked_ids, attention_mask=..., labels=...)`` runs the three steps
-    of the module docstring; ``labels`` hold the original ids at masked positions and -100 elsewhere, as for BERT."""
+    of the module docstring; ``labels`` hold the original ids at masked positions and -100 elsewhere, as for BERT.
+    ``temperature``: replacements are drawn from ``softmax(scores / temperature)``; ELECTRA samples at 1, and above 1
+    the proposals are flatter than the generator's belief (more rare tokens, easier to spot)."""
 
     def __init__(self, config: ElectraConfig, generator_config: ElectraConfig | None = None,
-                 rtd_weight: float = 50.0):
+                 rtd_weight: float = 50.0, temperature: float = 1.0):
         super().__init__()
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
+                or not (math.isfinite(temperature) and temperature > 0):
+            raise ValueError(f"temperature must be a positive number (ELECTRA samples at 1), got {temperature!r}")
+        self.temperature = float(temperature)
         generator_config = generator_config or config.generator_config()
         for name in ("vocab_size", "embedding_width", "max_position_embeddings", "type_vocab_size", "pad_token_id"):
             if getattr(config, name) != getattr(generator_config, name):
                 raise ValueError(f"generator and discriminator share their embeddings, so their {name} must agree "
                                  f"({getattr(generator_config, name)} vs {getattr(config, name)})")
-        if not rtd_weight > 0:
-            raise ValueError(f"rtd_weight must be > 0 (ELECTRA uses 50), got {rtd_weight!r}")
-        self.rtd_weight = float(rtd_weight)
+        self.rtd_weight = _rtd_weight(rtd_weight)
         self.discriminator = ElectraDiscriminator(config)
         self.generator = ElectraGenerator(generator_config)
         self.generator.bert.embeddings = self.discriminator.bert.embeddings
 
     def forward(self, input_ids: torch.Tensor, token_type_ids=None, attention_mask=None, labels=None, *,
-                generator: torch.Generator | None = None, temperature: float = 1.0,
+                generator: torch.Generator | None = None, temperature: float | None = None,
                 label_smoothing: float = 0.0) -> ElectraOutput:
         """Arguments as for :class:`~minibert.models.bert.heads.BertForMaskedLM` (so the MLM trainer can drive it);
         ``generator`` seeds the sampling of replacements. Label smoothing is not part of ELECTRA and is refused."""
@@ -204,19 +210,56 @@ class Electra(nn.Module):
         if not bool(masked.any()):
             raise ValueError("labels has no masked position (all -100): mask some tokens first")
         # 1. the generator predicts the masked tokens (maximum likelihood)
-        hidden = self.generator.bert(input_ids, token_type_ids, attention_mask).last_hidden_state
-        scores = self.generator.mlm(hidden[masked], self.generator.bert.embeddings.token.weight)
-        mlm_loss = F.cross_entropy(scores, labels[masked])
+        scores, mlm_loss = self.propose(input_ids, token_type_ids, attention_mask, labels)
         # 2. sample replacements (discrete: no gradient) into the ORIGINAL sequence
         original = torch.where(masked, labels, input_ids)
         corrupted = original.clone()
-        corrupted[masked] = sample_replacements(scores.detach(), generator, temperature)
+        corrupted[masked] = sample_replacements(scores.detach(), generator,
+                                                self.temperature if temperature is None else temperature)
         replaced = corrupted != original
         # 3. the discriminator labels every real token
         disc = self.discriminator(corrupted, token_type_ids, attention_mask, labels=replaced.long())
         loss = mlm_loss + self.rtd_weight * disc.loss
         return ElectraOutput(loss=loss, mlm_loss=mlm_loss, rtd_loss=disc.loss, corrupted_ids=corrupted,
                              replaced=replaced, generator_logits=scores, discriminator_logits=disc.logits)
+
+    def propose(self, input_ids, token_type_ids, attention_mask, labels) -> tuple[torch.Tensor, torch.Tensor]:
+        """Step 1: the scores ``(n_masked, vocab)`` (row-major order) from which the replacements are drawn, and
+        the generator's MLM loss. A variant that proposes replacements another way overrides this hook."""
+        masked = labels != IGNORE_INDEX
+        hidden = self.generator.bert(input_ids, token_type_ids, attention_mask).last_hidden_state
+        scores = self.generator.mlm(hidden[masked], self.generator.bert.embeddings.token.weight)
+        return scores, F.cross_entropy(scores, labels[masked])
+
+
+def _rtd_weight(value) -> float:
+    if not value > 0:
+        raise ValueError(f"rtd_weight must be > 0 (ELECTRA uses 50), got {value!r}")
+    return float(value)
+
+
+class UnigramElectra(Electra):
+    """A control: ELECTRA whose "generator" is fixed token frequencies. Replacements are drawn from ``frequencies``
+    (one weight per id; zero for ids never to propose, e.g. special tokens) whatever the context, and nothing is
+    learned on the generator's side. A replacement is then exactly as frequent as an original token, so token
+    identity says nothing: from the first step the discriminator can only succeed by reading the context.
+    ``mlm_loss`` is the unigram model's cross-entropy on the masked tokens (a constant to compare with)."""
+
+    def __init__(self, config: ElectraConfig, frequencies: torch.Tensor, rtd_weight: float = 50.0):
+        nn.Module.__init__(self)
+        frequencies = torch.as_tensor(frequencies, dtype=torch.float64)
+        if frequencies.shape != (config.vocab_size,) or not bool(torch.isfinite(frequencies).all()) \
+                or bool((frequencies < 0).any()) or not frequencies.sum() > 0:
+            raise ValueError(f"frequencies must be {config.vocab_size} finite non-negative weights, not all zero")
+        self.rtd_weight = _rtd_weight(rtd_weight)
+        self.discriminator = ElectraDiscriminator(config)
+        self.generator, self.temperature = None, 1.0
+        self.register_buffer("log_frequencies", (frequencies / frequencies.sum()).log().float())
+
+    def propose(self, input_ids, token_type_ids, attention_mask, labels) -> tuple[torch.Tensor, torch.Tensor]:
+        masked = labels != IGNORE_INDEX
+        scores = self.log_frequencies.expand(int(masked.sum()), -1)
+        return scores, F.cross_entropy(scores, labels[masked])
 
 
 def _auc(scores: torch.Tensor, positive: torch.Tensor) -> float:
@@ -235,13 +278,15 @@ def _auc(scores: torch.Tensor, positive: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def detection_metrics(model: Electra, input_ids, attention_mask, labels, generator: torch.Generator | None = None
-                      ) -> dict[str, float]:
+def detection_metrics(model: Electra, input_ids, attention_mask, labels, generator: torch.Generator | None = None,
+                      frequencies: torch.Tensor | None = None) -> dict[str, float]:
     """How well the discriminator spots the generator's replacements on one (held-out) batch, in eval mode.
 
     ``auc``: chance that a replaced token scores above an original one (0.5 = guessing); ``rtd_loss`` against
-    ``base_rate_loss``, the loss of always predicting the fraction of replaced tokens (beating it needs the
-    context); ``replaced``: that fraction; ``generator_accuracy``: how often the generator's top guess is right."""
+    ``base_rate_loss``, the loss of always predicting the fraction of replaced tokens; ``replaced``: that fraction;
+    ``generator_accuracy``: how often the generator's top guess is right. With ``frequencies`` (one weight per id,
+    e.g. the training text's token counts) also ``rarity_auc``: the AUC of token rarity alone, ``-log frequency``
+    of the token the discriminator reads (no model, no context; ids of frequency 0 count as never replaced)."""
     was_training = model.training
     model.eval()
     out = model(input_ids, attention_mask=attention_mask, labels=labels, generator=generator)
@@ -250,6 +295,11 @@ def detection_metrics(model: Electra, input_ids, attention_mask, labels, generat
     p = float(out.replaced[real].double().mean())
     base = -(p * math.log(p) + (1 - p) * math.log(1 - p)) if 0 < p < 1 else 0.0
     masked = labels != IGNORE_INDEX
-    return {"auc": _auc(out.discriminator_logits[real], out.replaced[real]), "rtd_loss": float(out.rtd_loss),
-            "base_rate_loss": base, "replaced": p, "mlm_loss": float(out.mlm_loss),
-            "generator_accuracy": float((out.generator_logits.argmax(-1) == labels[masked]).double().mean())}
+    metrics = {"auc": _auc(out.discriminator_logits[real], out.replaced[real]), "rtd_loss": float(out.rtd_loss),
+               "base_rate_loss": base, "replaced": p, "mlm_loss": float(out.mlm_loss),
+               "generator_accuracy": float((out.generator_logits.argmax(-1) == labels[masked]).double().mean())}
+    if frequencies is not None:
+        frequencies = torch.as_tensor(frequencies, dtype=torch.float64)
+        rarity = torch.where(frequencies > 0, -frequencies.log(), -math.inf)  # frequency 0: special, never replaced
+        metrics["rarity_auc"] = _auc(rarity.to(input_ids.device)[out.corrupted_ids][real], out.replaced[real])
+    return metrics

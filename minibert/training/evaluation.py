@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from minibert.masking.dataset import MaskedLMDataset
 from minibert.models.bert.heads import IGNORE_INDEX
 
-__all__ = ["evaluate_mlm", "unigram_baseline"]
+__all__ = ["evaluate_mlm", "unigram_baseline", "unigram_frequencies"]
 
 
 @torch.no_grad()
@@ -47,16 +47,23 @@ def evaluate_mlm(model, dataset: MaskedLMDataset, batch_size: int = 64, device=N
             "mask_accuracy": masked_correct / max(masked_count, 1)}
 
 
-def unigram_baseline(train: MaskedLMDataset, test: MaskedLMDataset) -> dict:
-    """The best context-free guess: always predict the training data's most frequent ordinary token. Also the
-    perplexity of the (add-one smoothed) unigram distribution on the test predictions."""
+def unigram_frequencies(train: MaskedLMDataset) -> torch.Tensor:
+    """The unigram model of the training blocks: token frequencies, add-one smoothed over the ordinary tokens,
+    0 for the special ones (``[CLS]``, ``[SEP]``, ``[PAD]``, ``[MASK]``...); a float64 vector summing to 1."""
     vocab_size = train.masker.vocab_size
     counts = torch.ones(vocab_size, dtype=torch.float64)  # add-one smoothing
     for block in train.blocks:
         counts += torch.bincount(torch.tensor(block), minlength=vocab_size).double()
     counts[train.masker.special_ids] = 0
-    log_p = (counts / counts.sum()).log()
-    best = int(counts.argmax())
+    return counts / counts.sum()
+
+
+def unigram_baseline(train: MaskedLMDataset, test: MaskedLMDataset) -> dict:
+    """The best context-free guess: always predict the training data's most frequent ordinary token. Also the
+    perplexity of the (add-one smoothed) unigram distribution on the test predictions."""
+    frequencies = unigram_frequencies(train)
+    log_p = frequencies.log()
+    best = int(frequencies.argmax())
     labels = torch.cat([b["labels"][b["labels"] != IGNORE_INDEX] for b in test.evaluation_batches(256)])
     return {"token_id": best, "accuracy": float((labels == best).double().mean()),
             "perplexity": math.exp(-float(log_p[labels].mean()))}
