@@ -39,7 +39,8 @@ def run(norm_position: str, warmup: int, seed: int, args, tokenizer, data) -> di
     train, test = data
     config = BertConfig(vocab_size=len(tokenizer.vocab), hidden_size=args.hidden, num_hidden_layers=args.layers,
                         num_attention_heads=4, intermediate_size=4 * args.hidden, max_position_embeddings=args.seq_len,
-                        pad_token_id=tokenizer.pad_token_id, norm_position=norm_position)
+                        pad_token_id=tokenizer.pad_token_id, norm_position=norm_position,
+                        initializer_range=args.init_range)
     torch.manual_seed(seed)
     model = BertForMaskedLM(config)
     settings = TrainingConfig(steps=args.steps, batch_size=args.batch_size, learning_rate=args.lr, warmup_steps=warmup,
@@ -67,6 +68,7 @@ def main(argv=None) -> dict:
     p.add_argument("--seq-len", type=int, default=32)
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--layers", type=int, default=6)
+    p.add_argument("--init-range", type=float, default=0.02, help="std of the initial weights (BERT: 0.02)")
     p.add_argument("--tail", type=int, default=20, help="final training loss = mean over the last TAIL steps")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--threads", type=int, default=1)
