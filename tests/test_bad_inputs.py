@@ -824,7 +824,7 @@ row("widgets-permutation-not-an-order", lambda: widgets.prediction_table(["a", "
     r"order must be a permutation of 0\.\.2.*missing \[2\]; repeated \[0\]")
 row("widgets-permutation-float-order", lambda: check_order(torch.tensor([0.0, 1.0])), TypeError,
     r"an order holds integer positions")
-row("widgets-relative-positions-unknown-scheme", lambda: widgets.relative_position_matrix("rope", 4), ValueError,
+row("widgets-relative-positions-unknown-scheme", lambda: widgets.relative_position_matrix("sinusoid", 4), ValueError,
     r"scheme must be one of")
 row("widgets-relative-positions-no-window", lambda: widgets.relative_position_profile("t5", window=0), ValueError,
     r"window must be an integer >= 1")

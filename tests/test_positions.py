@@ -259,7 +259,33 @@ def test_explorer_matrices_come_from_the_library():
     assert np.array_equal(relative_position_matrix("deberta", 9, bucket_size=4, max_position=16),
                           deberta_log_buckets(-d, 4, 16).numpy())
     with pytest.raises(ValueError, match="scheme"):
-        relative_position_matrix("rope", 9)
+        relative_position_matrix("sinusoid", 9)
+
+
+def test_explorer_rope_and_alibi_come_from_the_library():
+    from minibert.core.alibi import alibi_bias, alibi_slopes
+    from minibert.core.rotary import rope_scores
+    from minibert.widgets import relative_position_matrix, relative_position_profile
+    from minibert.widgets.relative_positions import ROPE_BASES, ROPE_SEED
+
+    q = torch.randn(16, dtype=torch.float64, generator=torch.Generator().manual_seed(ROPE_SEED))
+    q = q / q.norm()
+    rope = relative_position_matrix("rope", 9, rope_dim=16, rope_base=10000.0)
+    positions = torch.arange(9)
+    expected = rope_scores(q.expand(9, 16), q.expand(9, 16), positions, positions).numpy()
+    assert np.abs(rope - expected).max() < 1e-9  # q moved to i and to j: the score of offset j - i
+    assert np.isclose(rope[0, 0], 1.0) and np.allclose(rope, rope.T)
+    for i in range(1, 9):  # constant along every diagonal: only the offset counts
+        assert np.allclose(np.diagonal(rope, i), rope[0, i])
+    for head in (0, 3):
+        alibi = relative_position_matrix("alibi", 9, alibi_heads=6, head=head)
+        assert np.array_equal(alibi, alibi_bias(6, 9)[head].numpy())
+        distances, values = relative_position_profile("alibi", 40, alibi_heads=6, head=head)
+        assert np.allclose(values, -alibi_slopes(6)[head].item() * np.abs(distances))
+    with pytest.raises(ValueError, match="does not exist among 4 ALiBi heads"):
+        relative_position_matrix("alibi", 5, alibi_heads=4, head=4)
+    curves = [relative_position_profile("rope", 64, rope_base=base)[1] for _, base in ROPE_BASES]
+    assert not any(np.allclose(a, b) for a, b in zip(curves, curves[1:]))
 
 
 def test_deberta_terms_have_the_structure_of_their_definitions():
@@ -303,8 +329,10 @@ def test_every_control_matters_exactly_for_its_schemes():
     from minibert.widgets import relative_position_view
     from minibert.widgets.relative_positions import PARAMETERS, SCHEMES
 
-    base = dict(k=3, num_buckets=8, max_distance=16, bidirectional=True, bucket_size=8, max_position=64, head=0)
-    moved = dict(k=1, num_buckets=16, max_distance=100, bidirectional=False, bucket_size=16, max_position=300, head=1)
+    base = dict(k=3, num_buckets=8, max_distance=16, bidirectional=True, bucket_size=8, max_position=64, head=0,
+                rope_base=10000.0, rope_dim=16, alibi_heads=8)
+    moved = dict(k=1, num_buckets=16, max_distance=100, bidirectional=False, bucket_size=16, max_position=300, head=1,
+                 rope_base=100.0, rope_dim=32, alibi_heads=12)
 
     def drawn(scheme, **setting):
         view = relative_position_view(scheme, 11, **setting)
@@ -354,6 +382,11 @@ def test_explorer_draws_and_its_controls_redraw():
     assert np.array_equal(panel.figure.axes[0].images[0].get_array(), relative_position_matrix("shaw", 8, k=2))
     fig = panel.update(scheme="deberta", bucket_size=4, max_position=16)
     assert sum(1 for ax in fig.axes if ax.images) == 4  # the distance matrix and the three terms
+    fig = panel.update(scheme="alibi", alibi_heads=4, head=1)  # every head's bias, head 1 highlighted
+    profile = next(ax for ax in fig.axes if ax.get_xscale() == "symlog")
+    assert len(profile.lines) == 4 and profile.lines[1].get_linewidth() > profile.lines[0].get_linewidth()
+    fig = panel.update(scheme="rope", rope_dim=8)
+    assert np.array_equal(fig.axes[0].images[0].get_array(), relative_position_matrix("rope", 8, rope_dim=8))
     panel.update(scheme="t5", num_buckets=7)
     assert "even" in panel.message.value  # an impossible setting is explained, not drawn
     with pytest.raises(ValueError, match="unknown parameters"):

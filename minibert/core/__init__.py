@@ -3,7 +3,9 @@
 - :mod:`.attention` (01): scaled dot-product and multi-head self-attention, masks as additive biases;
 - :mod:`.positions` (02): sinusoidal and learned absolute positions, relative distances, T5 and DeBERTa buckets;
 - :mod:`.relative_attention` (02): Shaw et al.'s relative attention and T5's relative bias;
-- :mod:`.transformer` (03): the feed-forward block, the post-LN encoder layer, the encoder stack and BERT's
+- :mod:`.rotary` (02): rotary position embedding (RoPE), in ``transformers``' rotate-half layout;
+- :mod:`.alibi` (02): ALiBi's slopes and linear biases, the paper's form and BLOOM's;
+- :mod:`.transformer` (03): the feed-forward block, the encoder layer (post-LN or pre-LN), the encoder stack and BERT's
   initialiser;
 - :mod:`.config` (03): :class:`~minibert.core.config.BertConfig`, validated, with Hugging Face's field names;
 - :mod:`.outputs` (03): :class:`~minibert.core.outputs.ModelOutput`, the base of every model's output;

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from .checks import choice, integer, number
 
 ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu")
+NORM_POSITIONS = ("post", "pre")  # where each sub-layer's LayerNorm sits (see minibert.core.transformer)
 
 # Keys a Hugging Face BERT config carries that change nothing in an encoder; accepted and dropped on read.
 _IGNORED_HF_KEYS = {
@@ -49,6 +50,7 @@ class BertConfig:
     pad_token_id: int = 0
     initializer_range: float = 0.02
     embedding_size: int | None = None  # E < H factorises the embeddings (ALBERT, ELECTRA); None means E = H
+    norm_position: str = "post"  # "post": LayerNorm(x + F(x)), BERT; "pre": x + F(LayerNorm(x)) (Xiong et al., 2020)
     extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # Switches the offspring set in their config subclasses (RobertaConfig, AlbertConfig, ...); BERT's values here.
@@ -72,6 +74,7 @@ class BertConfig:
         for name in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
             number(owner, name, getattr(self, name), 0.0, 1.0, high_open=True)
         choice(owner, "hidden_act", self.hidden_act, ACTIVATIONS)
+        choice(owner, "norm_position", self.norm_position, NORM_POSITIONS)
         number(owner, "layer_norm_eps", self.layer_norm_eps, low=0.0, low_open=True)
         number(owner, "initializer_range", self.initializer_range, low=0.0)
         if self.pad_token_id is not None and not 0 <= self.pad_token_id < self.vocab_size:
@@ -152,6 +155,8 @@ class BertConfig:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
         if data["embedding_size"] is None:
             del data["embedding_size"]
+        if data["norm_position"] == "post":  # BERT's order; transformers' BertModel knows no other
+            del data["norm_position"]
         data.update(self.extra)
         return data
 

@@ -1,10 +1,19 @@
-r"""The Transformer encoder block BERT stacks: post-LN residual attention and feed-forward sub-layers.
+r"""The Transformer encoder block BERT stacks: residual attention and feed-forward sub-layers, post-LN or pre-LN.
 
 .. math::  H = \mathrm{LayerNorm}(X + \mathrm{Dropout}(\mathrm{MultiHead}(X)))
 
 .. math::  Y = \mathrm{LayerNorm}(H + \mathrm{Dropout}(W_2\,\mathrm{GELU}(W_1 H + b_1) + b_2))
 
-(Vaswani et al., 2017, section 3.1: "LayerNorm(x + Sublayer(x))"; BERT swaps ReLU for GELU.)
+(Vaswani et al., 2017, section 3.1: "LayerNorm(x + Sublayer(x))"; BERT swaps ReLU for GELU.) That is *post-LN*.
+Xiong et al. (2020, "On Layer Normalization in the Transformer Architecture", section 3 and Figure 1) move the
+LayerNorm inside the residual branch, *pre-LN*:
+
+.. math::  H = X + \mathrm{Dropout}(\mathrm{MultiHead}(\mathrm{LayerNorm}(X))), \qquad
+           Y = H + \mathrm{Dropout}(\mathrm{FFN}(\mathrm{LayerNorm}(H)))
+
+and one more LayerNorm after the last layer (the residual stream is never normalised otherwise). Their Theorem 1:
+at initialisation post-LN's gradients near the output are large, so it needs a learning-rate warm-up; pre-LN's are
+well behaved and it trains without one. ``norm_position`` ("post" | "pre") switches one block between the two.
 The sub-module names match :func:`minibert.reference.encoder_layer`'s parameter dict, so the NumPy reference can
 be fed this module's weights directly.
 """
@@ -16,7 +25,10 @@ from torch import nn
 
 from .attention import MultiHeadSelfAttention
 
-__all__ = ["activation_function", "init_layer", "init_weights", "FeedForward", "EncoderLayer", "Encoder", "SHARING_MODES"]
+__all__ = ["activation_function", "init_layer", "init_weights", "FeedForward", "EncoderLayer", "Encoder", "SHARING_MODES",
+           "NORM_POSITIONS"]
+
+NORM_POSITIONS = ("post", "pre")
 
 
 def activation_function(name: str):
@@ -70,7 +82,8 @@ class FeedForward(nn.Module):
 
 
 class EncoderLayer(nn.Module):
-    """One post-LN encoder layer: self-attention and FFN, each followed by dropout, residual add and LayerNorm."""
+    """One encoder layer: self-attention and FFN, each with dropout and a residual add; ``norm_position="post"``
+    (BERT) puts LayerNorm after each residual add, ``"pre"`` on the sub-layer's input (Xiong et al., 2020)."""
 
     def __init__(
         self,
@@ -82,8 +95,13 @@ class EncoderLayer(nn.Module):
         attention_dropout: float = 0.1,
         layer_norm_eps: float = 1e-12,
         attention: nn.Module | None = None,
+        norm_position: str = "post",
     ):
         super().__init__()
+        if norm_position not in NORM_POSITIONS:
+            raise ValueError(f"norm_position must be one of {NORM_POSITIONS} (post-LN as in BERT, pre-LN as in "
+                             f"Xiong et al. 2020), got {norm_position!r}")
+        self.norm_position = norm_position
         # Any attention with the signature ``(x, mask, need_weights, **inputs) -> (output, weights)`` plugs in here:
         # relative-position variants (Transformer-XL, DeBERTa) reuse the block around it unchanged.
         self.attention = attention if attention is not None else MultiHeadSelfAttention(
@@ -98,18 +116,23 @@ class EncoderLayer(nn.Module):
         return cls(
             config.hidden_size, config.num_attention_heads, config.intermediate_size, config.hidden_act,
             config.hidden_dropout_prob, config.attention_probs_dropout_prob, config.layer_norm_eps,
+            norm_position=getattr(config, "norm_position", "post"),
         )
 
     def forward(
         self, x: torch.Tensor, mask: torch.Tensor | None = None, need_weights: bool = False, **attention_inputs
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``attention_inputs`` go to the attention module as they are (a memory, relative embeddings, ...)."""
-        attended, weights = self.attention(x, mask, need_weights, **attention_inputs)
+        source = self.attention_norm(x) if self.norm_position == "pre" else x
+        attended, weights = self.attention(source, mask, need_weights, **attention_inputs)
         return self.after_attention(x, attended), weights
 
     def after_attention(self, x: torch.Tensor, attended: torch.Tensor) -> torch.Tensor:
         """The rest of the layer once attention has run: dropout, residual add and LayerNorm, then the same around
         the FFN. A layer whose attention returns several streams (XLNet's) finishes each one with this."""
+        if self.norm_position == "pre":  # the attention already read attention_norm(x)
+            x = x + self.dropout(attended)
+            return x + self.dropout(self.ffn(self.ffn_norm(x)))
         x = self.attention_norm(x + self.dropout(attended))
         return self.ffn_norm(x + self.dropout(self.ffn(x)))
 
@@ -123,6 +146,9 @@ class Encoder(nn.Module):
     ``config.cross_layer_sharing`` (ALBERT, Lan et al. 2019, section 3.1): ``"none"`` gives every layer its own
     weights (BERT); ``"all"`` applies one layer L times; ``"attention"`` / ``"ffn"`` let all layers share that
     sub-layer (with its LayerNorm) and keep their own copy of the other.
+
+    ``config.norm_position == "pre"`` adds ``final_norm``, the LayerNorm after the last layer that pre-LN needs
+    (Xiong et al., 2020, Figure 1 (b)); post-LN (BERT) has none, its last layer already ends in a LayerNorm.
     """
 
     def __init__(self, config):
@@ -138,6 +164,8 @@ class Encoder(nn.Module):
                 layer.attention, layer.attention_norm = first.attention, first.attention_norm
             elif sharing == "ffn":
                 layer.ffn, layer.ffn_norm = first.ffn, first.ffn_norm
+        self.final_norm = (nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+                           if getattr(config, "norm_position", "post") == "pre" else None)
 
     def layer(self, i: int) -> EncoderLayer:
         """The module applied at depth ``i``: layer ``i``, or the one shared layer (transformers' group index)."""
@@ -156,6 +184,8 @@ class Encoder(nn.Module):
             x, weights = self.layer(i)(x, mask, need_weights=output_attentions)
             if output_attentions:
                 attentions.append(weights)
+            if self.final_norm is not None and i == self.depth - 1:
+                x = self.final_norm(x)
             if output_hidden_states:
                 hidden_states.append(x)
         return x, attentions, hidden_states

@@ -6,6 +6,7 @@ ref; ref.softmax(...)`` reads like the equations. The other references are modul
 - :mod:`.encoder` (01, 03): softmax, masks, scaled dot-product and multi-head attention, LayerNorm, GELU, one
   post-LN encoder layer;
 - :mod:`.positions` (02, 12, 13): Shaw, T5, Transformer-XL and DeBERTa relative positions, as loops over (i, j);
+  RoPE's rotations and ALiBi's slopes and biases;
 - :mod:`.tokenizer_trainers` (04): WordPiece and BPE training the slow, obvious way;
 - :mod:`.distillation` (10): DistilBERT's three loss terms.
 """

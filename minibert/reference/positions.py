@@ -15,6 +15,10 @@ check, but every function handles ``heads`` by slicing the width.
   :math:`1/\sqrt d`.
 * He et al. (2021): :math:`\tilde A_{ij} = q_i k_j^\top + q_i K^r_{\delta(i,j)} + k_j Q^r_{\delta(i,j)}`, scaled by
   :math:`1/\sqrt{3d}` (the code's index convention, see :mod:`minibert.models.deberta.disentangled_attention`).
+* Su et al. (2021), RoPE, eq. 34: :math:`R^d_{\Theta,m} x`, one 2x2 rotation by :math:`m\theta_i` per pair of
+  dimensions, :math:`\theta_i = 10000^{-2(i-1)/d}` (:func:`rope_rotate`).
+* Press et al. (2022), ALiBi, section 3: the bias :math:`-m_h |i - j|` with slopes :math:`m_h = 2^{-8h/n}`
+  (:func:`alibi_slopes`, :func:`alibi_bias`).
 """
 from __future__ import annotations
 
@@ -24,7 +28,8 @@ import numpy as np
 
 from .encoder import softmax
 
-__all__ = ["sinusoidal_encoding", "shaw_attention", "transformer_xl_attention", "disentangled_attention"]
+__all__ = ["sinusoidal_encoding", "shaw_attention", "transformer_xl_attention", "disentangled_attention",
+           "rope_rotate", "alibi_slopes", "alibi_bias"]
 
 
 def sinusoidal_encoding(positions, dim: int, base: float = 10000.0, interleave: bool = True) -> np.ndarray:
@@ -121,3 +126,45 @@ def disentangled_attention(x: np.ndarray, params: dict, num_heads: int, relative
                 scores[i, j] = (c2c + c2p + p2c) / math.sqrt(3 * d)
         out[:, cols] = _attend(scores, mask) @ v[:, cols]
     return _linear(out, **params["output"])
+
+
+def rope_rotate(x: np.ndarray, positions, base: float = 10000.0, interleaved: bool = False) -> np.ndarray:
+    """``x``: ``(T, d)``, row ``t`` at position ``positions[t]``: each pair of dimensions turned by the angle
+    ``position * base^(-2i/d)``, one explicit 2x2 rotation matrix at a time. ``interleaved=True`` pairs (0, 1),
+    (2, 3), ... as the paper writes eq. 34; ``False`` pairs (i, i + d/2), the layout of ``transformers``."""
+    x = np.asarray(x, dtype=np.float64)
+    length, d = x.shape
+    if d % 2:
+        raise ValueError(f"RoPE rotates pairs of dimensions: the head dimension must be even, got {d}")
+    out = np.zeros_like(x)
+    for row, m in zip(range(length), positions):
+        for i in range(d // 2):
+            a, b = (2 * i, 2 * i + 1) if interleaved else (i, i + d // 2)
+            angle = m * base ** (-2 * i / d)
+            rotation = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+            out[row, [a, b]] = rotation @ x[row, [a, b]]
+    return out
+
+
+def alibi_slopes(num_heads: int) -> list[float]:
+    """Press et al.'s ``get_slopes``, as in their code: a geometric sequence from ``2^(-8/n)`` for a power of two
+    ``n``; otherwise the closest smaller power of two, then every other slope of twice that many heads."""
+    def power_of_two(n):
+        start = 2 ** (-(2 ** -(math.log2(n) - 3)))
+        return [start * start ** i for i in range(n)]
+
+    if math.log2(num_heads).is_integer():
+        return power_of_two(num_heads)
+    closest = 2 ** math.floor(math.log2(num_heads))
+    return power_of_two(closest) + alibi_slopes(2 * closest)[0::2][:num_heads - closest]
+
+
+def alibi_bias(num_heads: int, query_length: int, key_length: int, causal: bool = False) -> np.ndarray:
+    """``(heads, T_q, T_k)``: ``-m_h |i - j|`` for every pair (``causal``: ``-m_h (i - j)`` for ``j <= i``, else 0)."""
+    slopes = alibi_slopes(num_heads)
+    bias = np.zeros((num_heads, query_length, key_length))
+    for h in range(num_heads):
+        for i in range(query_length):
+            for j in range(key_length):
+                bias[h, i, j] = -slopes[h] * (max(i - j, 0) if causal else abs(i - j))
+    return bias
