@@ -91,3 +91,12 @@ def test_a_wrong_norm_position_is_refused():
         BertConfig.tiny(norm_position="middle")
     with pytest.raises(ValueError, match="norm_position must be one of"):
         EncoderLayer(8, 2, 16, norm_position="sandwich")
+
+
+def test_saving_a_pre_ln_model_warns_that_transformers_would_read_it_as_post_ln(tmp_path):
+    config = BertConfig.tiny(norm_position="pre")
+    model = BertModel(config)
+    with pytest.warns(UserWarning, match="pre-LN"):
+        model.save_pretrained(tmp_path)
+    again = BertModel.from_pretrained(tmp_path)
+    assert again.config.norm_position == "pre"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -279,6 +280,10 @@ class PretrainedMixin:
     def hf_checkpoint(self) -> tuple[dict, dict[str, torch.Tensor]]:
         """``(config.json's dict, state dict)`` as they are saved; a model whose tensors change shape on the way
         (XLNet) overrides this."""
+        if getattr(self.config, "norm_position", "post") == "pre":  # minibert's own variant (chapter 03)
+            warnings.warn("saving a pre-LN model: minibert's from_pretrained reads it back, but transformers' BERT "
+                          "classes have no pre-LN option and would load it as post-LN (ignoring encoder.final_norm)",
+                          UserWarning, stacklevel=3)
         return {**self.config.to_hf_dict(self.hf_architecture), **self._extra_hf_config()}, self.state_dict()
 
     def save_pretrained(self, folder, overwrite: bool = False) -> Path:
