@@ -34,6 +34,9 @@ BOOK_PAGE = "notebooks/01_attention.html"
 TYPESET = ".MathJax, .MathJax_Display, .MathJax_SVG"  # what MathJax 2 leaves where it typeset maths
 
 
+_MISSING_TOOLS: dict[str, str] = {}  # what could not be built for want of a tool -> why (tried once a run)
+
+
 def _fresh(built: Path) -> bool:
     newest_source = max(p.stat().st_mtime for p in [*CHAPTERS, ROOT / "scripts" / "web_edition.py"])
     return built.exists() and built.stat().st_mtime >= newest_source
@@ -43,6 +46,8 @@ def _build(what: str, marker: Path) -> None:
     """Build the decks or the book unless ``build/`` already has a fresh copy; skip when the tools are missing."""
     import fcntl
 
+    if what in _MISSING_TOOLS:
+        pytest.skip(_MISSING_TOOLS[what])
     BUILD.mkdir(exist_ok=True)
     with open(BUILD / ".web-build.lock", "w") as lock:  # test workers side by side build once
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -56,7 +61,8 @@ def _run_build(what: str) -> None:
         command += [p.name[:2] for p in DECKS]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     if result.returncode == 3:  # web_edition.py: a build tool is missing
-        pytest.skip(f"cannot build the {what}: {result.stderr.strip()} (then: bash course.sh browser)")
+        _MISSING_TOOLS[what] = f"cannot build the {what}: {result.stderr.strip()} (then: bash course.sh browser)"
+        pytest.skip(_MISSING_TOOLS[what])
     assert result.returncode == 0, f"building the {what} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
 
 
