@@ -37,8 +37,11 @@ TYPESET = ".MathJax, .MathJax_Display, .MathJax_SVG"  # what MathJax 2 leaves wh
 _MISSING_TOOLS: dict[str, str] = {}  # what could not be built for want of a tool -> why (tried once a run)
 
 
-def _fresh(built: Path) -> bool:
-    newest_source = max(p.stat().st_mtime for p in [*CHAPTERS, ROOT / "scripts" / "web_edition.py"])
+def _fresh(built: Path, what: str) -> bool:
+    sources = [*CHAPTERS, ROOT / "scripts" / "web_edition.py"]
+    if what == "slides":
+        sources += (ROOT / "scripts" / "web_templates").rglob("*.*")
+    newest_source = max(p.stat().st_mtime for p in sources)
     return built.exists() and built.stat().st_mtime >= newest_source
 
 
@@ -51,7 +54,7 @@ def _build(what: str, marker: Path) -> None:
     BUILD.mkdir(exist_ok=True)
     with open(BUILD / ".web-build.lock", "w") as lock:  # test workers side by side build once
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _fresh(marker):
+        if not _fresh(marker, what):
             _run_build(what)
 
 
@@ -117,6 +120,7 @@ def test_deck_opens_offline_advances_and_shows_its_figures(notebook, offline_pag
     page.keyboard.press("ArrowRight")
     page.wait_for_function(f"() => Reveal.getProgress() > {before}", timeout=5_000)
     page.keyboard.press("Space")
+    page.wait_for_timeout(1_000)  # the slide transition
     page.screenshot(path=str(output_dir / f"{notebook.stem}.slides.png"))
     images = _images(page)
     assert images, "the deck shows no figure"
