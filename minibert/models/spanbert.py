@@ -31,8 +31,9 @@ from torch import nn
 
 from minibert.core.config import BertConfig
 from minibert.core.outputs import ModelOutput
-from minibert.core.transformer import activation_function, init_weights
-from .bert.heads import IGNORE_INDEX, BertForMaskedLM, _check_labels
+from minibert.core.transformer import activation_function
+from minibert.core.inputs import IGNORE_INDEX
+from .bert.heads import BertForMaskedLM, _check_labels
 
 __all__ = ["SpanBoundaryHead", "SpanBertForPreTraining", "SpanBertOutput", "span_targets", "span_masked_batch",
            "accuracy_by_span_position", "train_spanbert"]
@@ -116,8 +117,7 @@ class SpanBertForPreTraining(BertForMaskedLM):
 
     def __init__(self, config: BertConfig, max_span_length: int = 30):
         super().__init__(config)
-        self.sbo = SpanBoundaryHead(config, max_span_length)
-        init_weights(self.sbo, std=config.initializer_range)
+        self.add_heads(sbo=SpanBoundaryHead(config, max_span_length))
 
     def forward(self, input_ids, attention_mask=None, labels=None, spans=None, token_type_ids=None,
                 output_attentions: bool = False) -> SpanBertOutput:

@@ -56,17 +56,14 @@ class DistilBertConfig(BertConfig):
             raise ValueError(f"DistilBERT's LayerNorm epsilon is fixed at {_FIXED_EPS} (transformers hard-codes it)")
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "DistilBertConfig":
-        if not isinstance(data, dict):
-            raise TypeError(f"DistilBertConfig.from_dict expects a dict, got {type(data).__name__}")
-        data = dict(data)
+    def from_hf_names(cls, data: dict[str, Any]) -> dict[str, Any]:
         if data.pop("sinusoidal_pos_embds", False):
             raise ValueError("sinusoidal_pos_embds=True (fixed sinusoidal positions) is not supported; minibert's "
                              "DistilBERT learns its position embeddings, as the released checkpoints do")
         for hf_name, ours in _HF_NAMES.items():
             if hf_name in data:
                 data[ours] = data.pop(hf_name)
-        return super().from_dict(data)
+        return super().from_hf_names(data)
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()

@@ -26,9 +26,8 @@ from minibert.core.attention import causal_mask
 from minibert.core.checkpoints import PretrainedMixin
 from minibert.core.config import BertConfig
 from minibert.core.outputs import ModelOutput
-from minibert.core.transformer import init_weights
-from minibert.models.bert.heads import IGNORE_INDEX, BertForMaskedLM, MaskedLMHead
-from minibert.core.inputs import binary_mask, integer_tensor, labels as checked_labels, token_ids
+from minibert.core.inputs import IGNORE_INDEX, binary_mask, integer_tensor, labels as checked_labels, token_ids
+from minibert.models.bert.heads import BertForMaskedLM, MaskedLMHead
 from minibert.models.bert.model import BertModel
 
 __all__ = ["CausalLM", "CausalLMOutput", "next_token_loss"]
@@ -62,10 +61,7 @@ class CausalLM(PretrainedMixin, nn.Module):
 
     def __init__(self, config: BertConfig):
         super().__init__()
-        self.config = config
-        self.bert = BertModel(config, add_pooler=False)
-        self.mlm = MaskedLMHead(config)
-        init_weights(self.mlm, std=config.initializer_range)
+        self.assemble(config, BertModel(config, add_pooler=False), mlm=MaskedLMHead(config))
 
     def _extra_hf_config(self) -> dict:
         return {"is_decoder": True}
