@@ -35,9 +35,9 @@ from torch import nn
 
 from minibert.core.checkpoints import BUFFER_KEYS, KeyRule, PretrainedMixin, prefixed_rules
 from minibert.core.config import BertConfig
+from minibert.core.inputs import IGNORE_INDEX
 from minibert.core.outputs import ModelOutput
 from minibert.core.transformer import activation_function
-from minibert.core.inputs import IGNORE_INDEX
 from .bert.heads import BertForMaskedLM, MaskedLMHead, _check_labels
 from .bert.model import BERT_KEY_RULES, BertModel
 

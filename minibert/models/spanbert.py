@@ -30,9 +30,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from minibert.core.config import BertConfig
+from minibert.core.inputs import IGNORE_INDEX
 from minibert.core.outputs import ModelOutput
 from minibert.core.transformer import activation_function
-from minibert.core.inputs import IGNORE_INDEX
 from .bert.heads import BertForMaskedLM, _check_labels
 
 __all__ = ["SpanBoundaryHead", "SpanBertForPreTraining", "SpanBertOutput", "span_targets", "span_masked_batch",
