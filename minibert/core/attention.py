@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import integer
+
 __all__ = ["attention_bias", "attention_mask_bias", "causal_mask", "scaled_dot_product_attention",
            "MultiHeadSelfAttention"]
 
@@ -93,8 +95,7 @@ class MultiHeadSelfAttention(nn.Module):
 
     def __init__(self, hidden_size: int, num_heads: int, dropout: float = 0.0, bias: bool = True):
         super().__init__()
-        if isinstance(num_heads, bool) or not isinstance(num_heads, int) or num_heads < 1:
-            raise ValueError(f"num_heads must be a positive integer, got {num_heads!r}")
+        integer("", "num_heads", num_heads, minimum=1)
         if hidden_size % num_heads:
             raise ValueError(f"hidden_size ({hidden_size}) must be divisible by num_heads ({num_heads})")
         self.num_heads = num_heads

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from minibert.core.checks import integer
 from minibert.core.config import BertConfig
 from minibert.core.inputs import IGNORE_INDEX
 from minibert.core.outputs import ModelOutput
@@ -72,8 +73,7 @@ class SpanBoundaryHead(nn.Module):
 
     def __init__(self, config: BertConfig, max_span_length: int = 30):
         super().__init__()
-        if isinstance(max_span_length, bool) or not isinstance(max_span_length, int) or max_span_length < 1:
-            raise ValueError(f"max_span_length must be a positive integer, got {max_span_length!r}")
+        integer("", "max_span_length", max_span_length, minimum=1)
         hidden, width = config.hidden_size, config.embedding_width
         self.max_span_length = max_span_length
         self.position = nn.Embedding(max_span_length, hidden)  # p_1 .. p_max, stored from index 0

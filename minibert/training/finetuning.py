@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from minibert.core.checkpoints import KeyRule, PretrainedMixin
+from minibert.core.checks import integer
 from minibert.core.config import BertConfig
 from minibert.core.outputs import ModelOutput
 from minibert.core.inputs import IGNORE_INDEX, integer_tensor
@@ -143,8 +144,7 @@ def best_span(start_logits: torch.Tensor, end_logits: torch.Tensor, allowed: tor
     if start_logits.shape != end_logits.shape or start_logits.dim() != 2:
         raise ValueError(f"start and end logits must both be (batch, T), got {tuple(start_logits.shape)} and "
                          f"{tuple(end_logits.shape)}")
-    if not isinstance(max_answer_length, int) or max_answer_length < 1:
-        raise ValueError(f"max_answer_length must be a positive integer, got {max_answer_length!r}")
+    integer("", "max_answer_length", max_answer_length, minimum=1)
     batch, length = start_logits.shape
     i = torch.arange(length)
     valid = (i[None, :] >= i[:, None]) & (i[None, :] - i[:, None] < max_answer_length)

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from minibert.core.checkpoints import BUFFER_KEYS, KeyRule, PretrainedMixin, prefixed_rules
+from minibert.core.checks import integer
 from minibert.core.config import BertConfig
 from minibert.core.inputs import IGNORE_INDEX, labels as checked_labels, sequence_labels
 from minibert.core.outputs import ModelOutput
@@ -178,9 +179,7 @@ def resolve_num_labels(config: BertConfig, num_labels: int | None) -> int:
     """``num_labels`` as given, else as many as the checkpoint's ``id2label`` names, else 2."""
     if num_labels is None:
         num_labels = len(config.extra.get("id2label", {})) or 2
-    if isinstance(num_labels, bool) or not isinstance(num_labels, int) or num_labels < 1:
-        raise ValueError(f"num_labels must be a positive integer, got {num_labels!r}")
-    return num_labels
+    return integer("", "num_labels", num_labels, minimum=1)
 
 
 class LabelNames:

@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Sequence
 import torch
 
 from minibert.core.checkpoints import KeyRule, prefixed_rules
+from minibert.core.checks import integer
 from minibert.core.config import BertConfig
 from minibert.models.bert.heads import BertForMaskedLM
 from minibert.models.bert.model import BertModel
@@ -126,9 +127,8 @@ class DistilBertForMaskedLM(BertForMaskedLM):
 def spread_layers(teacher_layers: int, student_layers: int) -> list[int]:
     """Teacher layers a student keeps: the first, the last and evenly spread between,
     ``round(k (L_t - 1) / (L_s - 1))``. For 12 -> 6: ``[0, 2, 4, 7, 9, 11]``, DistilBERT's published choice."""
-    for name, value in (("teacher_layers", teacher_layers), ("student_layers", student_layers)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    integer("", "teacher_layers", teacher_layers, minimum=1)
+    integer("", "student_layers", student_layers, minimum=1)
     if student_layers > teacher_layers:
         raise ValueError(f"the student ({student_layers} layers) cannot be deeper than the teacher "
                          f"({teacher_layers} layers): there are not enough layers to copy")

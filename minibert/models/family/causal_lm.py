@@ -24,6 +24,7 @@ from torch import nn
 
 from minibert.core.attention import causal_mask
 from minibert.core.checkpoints import PretrainedMixin
+from minibert.core.checks import integer
 from minibert.core.config import BertConfig
 from minibert.core.outputs import ModelOutput
 from minibert.core.inputs import IGNORE_INDEX, binary_mask, integer_tensor, labels as checked_labels, token_ids
@@ -100,8 +101,7 @@ class CausalLM(PretrainedMixin, nn.Module):
         ids = prompt.unsqueeze(0) if single else prompt
         if ids.dim() != 2 or ids.shape[1] == 0:
             raise ValueError(f"prompt must be a non-empty (T,) or (batch, T) tensor, got shape {tuple(prompt.shape)}")
-        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}")
+        integer("", "max_new_tokens", max_new_tokens, minimum=1)
         limit = self.config.max_position_embeddings
         if ids.shape[1] + max_new_tokens > limit:
             raise ValueError(f"prompt ({ids.shape[1]}) + max_new_tokens ({max_new_tokens}) exceeds the model's "
