@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from minibert.models.transformer_xl import TransformerXL
+from minibert.models.transformer_xl import TransformerXL, TransformerXLConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,8 +34,9 @@ def build(context: int, layers: int, hidden: int, device: str = "cpu", seed: int
     """Two models with the same weights: one keeping ``memory`` (default ``context - 1``) states, one keeping none."""
     torch.manual_seed(seed)
     memory = context - 1 if memory is None else memory
-    cached = TransformerXL(hidden, max(1, hidden // 64), 4 * hidden, layers, memory_length=memory).eval()
-    recompute = TransformerXL(hidden, max(1, hidden // 64), 4 * hidden, layers, memory_length=0).eval()
+    sizes = dict(hidden_size=hidden, num_heads=max(1, hidden // 64), intermediate_size=4 * hidden, num_layers=layers)
+    cached = TransformerXL(TransformerXLConfig(**sizes, memory_length=memory)).eval()
+    recompute = TransformerXL(TransformerXLConfig(**sizes, memory_length=0)).eval()
     recompute.load_state_dict(cached.state_dict())
     return cached.to(device), recompute.to(device)
 

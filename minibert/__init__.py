@@ -42,7 +42,7 @@ from .models.family.causal_lm import CausalLM
 from .models.family.xlm import XLMConfig, XLMModel
 from .models.roberta import RobertaConfig, RobertaForMaskedLM, RobertaForSequenceClassification, RobertaModel
 from .models.spanbert import SpanBertForPreTraining
-from .models.transformer_xl import TransformerXL
+from .models.transformer_xl import TransformerXL, TransformerXLConfig
 from .models.xlnet.config import XLNetConfig
 from .models.xlnet.model import XLNetLMHeadModel, XLNetModel
 from .training.finetuning import BertForQuestionAnswering, BertForTokenClassification
@@ -57,6 +57,7 @@ __all__ = [
     "DistilBertConfig", "DistilBertModel", "DistilBertForMaskedLM", "Distiller", "distillation_loss",
     "DebertaV2Config", "DebertaV2Model", "DebertaV2ForMaskedLM",
     "SpanBertForPreTraining", "ElectraConfig", "Electra", "ElectraGenerator", "ElectraDiscriminator",
-    "TransformerXL", "XLNetConfig", "XLNetModel", "XLNetLMHeadModel", "CausalLM", "XLMConfig", "XLMModel",
+    "TransformerXL", "TransformerXLConfig", "XLNetConfig", "XLNetModel", "XLNetLMHeadModel", "CausalLM",
+    "XLMConfig", "XLMModel",
     "count_parameters", "mean_pool", "tokenizers", "__version__",
 ]

@@ -80,11 +80,12 @@ def test_relative_distances_and_clipping():
     assert index.min() == 0 and index.max() == 4 and index[0, 9] == 4 and index[9, 0] == 0 and index[3, 4] == 3
 
 
-@pytest.mark.parametrize("k", [0, -1, 1.5, True, None])
-def test_clip_distance_below_one_is_refused(k):
-    with pytest.raises(ValueError, match="clip distance k"):
+@pytest.mark.parametrize("k, error", [(0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError),
+                                      (None, TypeError)])
+def test_clip_distance_below_one_is_refused(k, error):
+    with pytest.raises(error, match="clip distance k"):
         clipped_distance_index(relative_distances(3), k)
-    with pytest.raises(ValueError):
+    with pytest.raises(error):
         ShawRelativeAttention(8, 2, k)
 
 
@@ -318,8 +319,8 @@ def test_explorer_profile_is_the_matrix_middle_row_and_deberta_reads_the_clamped
                           (attention.relative_index(80) - 6).numpy())
     assert np.array_equal(relative_position_matrix("deberta", 80, bucket_size=6, max_position=24),
                           make_log_bucket_position(-d, 6, 24).long().clamp(-6, 5).numpy())
-    for window in (0, 2.5, True):
-        with pytest.raises(ValueError, match="window"):
+    for window, error in ((0, ValueError), (2.5, TypeError), (True, TypeError)):
+        with pytest.raises(error, match="window"):
             relative_position_profile("t5", window)
 
 

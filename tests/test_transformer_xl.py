@@ -7,8 +7,8 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from minibert.models.transformer_xl import (RelativeMultiHeadAttention, TransformerXL, memory_causal_mask,
-                                            relative_position_table, relative_shift, segment_mask)
+from minibert.models.transformer_xl import (RelativeMultiHeadAttention, TransformerXL, TransformerXLConfig,
+                                            memory_causal_mask, relative_position_table, relative_shift, segment_mask)
 from minibert.reference import positions as ref
 
 
@@ -83,7 +83,7 @@ def run_in_segments(model, x, segment):
 @pytest.mark.parametrize("dtype, tol", [(torch.float64, 1e-10), (torch.float32, 1e-6)])
 @pytest.mark.parametrize("segment, memory", [(6, 6), (4, 2), (5, 12)])
 def test_one_layer_with_memory_equals_one_pass_under_the_segment_mask(randomize, segment, memory, dtype, tol):
-    model = randomize(TransformerXL(16, 2, 32, 1, memory_length=memory).to(dtype).eval(), 3)
+    model = randomize(TransformerXL(TransformerXLConfig(16, 2, 32, 1, memory_length=memory)).to(dtype).eval(), 3)
     x = torch.randn(2, 4 * segment, 16, dtype=dtype, generator=torch.Generator().manual_seed(4))
     with torch.no_grad():
         by_segment, _ = run_in_segments(model, x, segment)
@@ -97,7 +97,7 @@ def test_one_layer_with_memory_equals_one_pass_under_the_segment_mask(randomize,
 
 
 def test_unbounded_memory_equals_a_causal_pass_at_any_depth(randomize):
-    model = randomize(TransformerXL(16, 4, 32, 3, memory_length=100).double().eval(), 5)
+    model = randomize(TransformerXL(TransformerXLConfig(16, 4, 32, 3, memory_length=100)).double().eval(), 5)
     x = torch.randn(2, 15, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
     with torch.no_grad():
         by_segment, memory = run_in_segments(model, x, 5)
@@ -106,7 +106,7 @@ def test_unbounded_memory_equals_a_causal_pass_at_any_depth(randomize):
 
 
 def test_memory_receives_no_gradient(randomize):
-    model = randomize(TransformerXL(16, 2, 32, 2, memory_length=4), 7)
+    model = randomize(TransformerXL(TransformerXLConfig(16, 2, 32, 2, memory_length=4)), 7)
     first = torch.randn(1, 4, 16, requires_grad=True)
     second = torch.randn(1, 4, 16, requires_grad=True)
     out1 = model(first)
@@ -119,7 +119,7 @@ def test_memory_receives_no_gradient(randomize):
 @settings(max_examples=10, deadline=None)
 @given(length=st.integers(2, 8), memory=st.integers(0, 5), seed=st.integers(0, 10_000))
 def test_transformer_xl_leaks_nothing_from_the_future(randomize, length, memory, seed):
-    model = randomize(TransformerXL(8, 2, 16, 2, memory_length=memory).double().eval(), seed)
+    model = randomize(TransformerXL(TransformerXLConfig(8, 2, 16, 2, memory_length=memory)).double().eval(), seed)
     g = torch.Generator().manual_seed(seed)
     mem = [torch.randn(1, memory, 8, dtype=torch.float64, generator=g) for _ in range(2)] if memory else None
     x = torch.randn(length, 8, dtype=torch.float64, generator=g)
@@ -146,7 +146,7 @@ def test_relative_scores_depend_only_on_distance(randomize, length, memory, seed
 
 
 def test_bad_memory_and_inputs_are_refused():
-    model = TransformerXL(16, 2, 32, 2, memory_length=4)
+    model = TransformerXL(TransformerXLConfig(16, 2, 32, 2, memory_length=4))
     x = torch.randn(2, 3, 16)
     memory = model(x).memory
     with pytest.raises(ValueError, match="width"):
@@ -160,7 +160,7 @@ def test_bad_memory_and_inputs_are_refused():
     with pytest.raises(ValueError, match="batch, T, 16"):
         model(torch.randn(2, 3, 8))
     with pytest.raises(ValueError, match="memory_length"):
-        TransformerXL(16, 2, 32, 2, memory_length=-1)
+        TransformerXL(TransformerXLConfig(16, 2, 32, 2, memory_length=-1))
     assert model(x, memory).last_hidden_state.shape == (2, 3, 16)
 
 

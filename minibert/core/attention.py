@@ -19,7 +19,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["attention_bias", "causal_mask", "scaled_dot_product_attention", "MultiHeadSelfAttention"]
+from .checks import integer
+
+__all__ = ["attention_bias", "attention_mask_bias", "causal_mask", "scaled_dot_product_attention",
+           "MultiHeadSelfAttention"]
 
 
 def causal_mask(length: int, device: torch.device | str | None = None) -> torch.Tensor:
@@ -39,6 +42,15 @@ def attention_bias(mask: torch.Tensor, dtype: torch.dtype = torch.float32) -> to
         raise TypeError(f"attention_bias expects a boolean mask (True = may attend), got dtype {mask.dtype}")
     bias = torch.zeros(mask.shape, dtype=dtype, device=mask.device)
     return bias.masked_fill_(~mask, torch.finfo(dtype).min)
+
+
+def attention_mask_bias(mask: torch.Tensor | None, dtype: torch.dtype = torch.float32) -> torch.Tensor | None:
+    """A model's boolean ``attention_mask`` as the bias its layers add to every head's scores: a ``(B, T)`` key
+    mask (1 = real token) becomes ``(B, 1, 1, T)``, a ``(B, T, T)`` query-by-key mask ``(B, 1, T, T)``. ``None``
+    when nothing is masked, so the fused kernel runs without a mask."""
+    if mask is None or bool(mask.all()):
+        return None
+    return attention_bias(mask[:, None, None, :] if mask.dim() == 2 else mask[:, None], dtype)
 
 
 def _as_bias(mask: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
@@ -83,8 +95,7 @@ class MultiHeadSelfAttention(nn.Module):
 
     def __init__(self, hidden_size: int, num_heads: int, dropout: float = 0.0, bias: bool = True):
         super().__init__()
-        if isinstance(num_heads, bool) or not isinstance(num_heads, int) or num_heads < 1:
-            raise ValueError(f"num_heads must be a positive integer, got {num_heads!r}")
+        integer("", "num_heads", num_heads, minimum=1)
         if hidden_size % num_heads:
             raise ValueError(f"hidden_size ({hidden_size}) must be divisible by num_heads ({num_heads})")
         self.num_heads = num_heads

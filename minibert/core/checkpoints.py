@@ -23,6 +23,7 @@ import torch
 
 from .files import WEIGHT_FILES, atomic_write_text, make_readable, replace_folder, what_is_in
 from .locate import PACKAGED_CHECKPOINTS, CheckpointError, resolve_checkpoint
+from .transformer import init_weights
 
 __all__ = [
     "KeyRule",
@@ -225,6 +226,8 @@ class PretrainedMixin:
     an encoder, ``hf_base_prefix``: the prefix a checkpoint saved with a head puts before the encoder's keys
     (``"bert."``, ``"roberta."``), stripped here so that a bare encoder loads from any checkpoint of its family.
     A model whose checkpoint tensors need reshaping overrides ``_hf_state_for_loading``.
+
+    A model made of an encoder and heads builds itself with :meth:`assemble`, the one head constructor.
     """
 
     config_class = None
@@ -232,6 +235,7 @@ class PretrainedMixin:
     hf_key_rules: list[KeyRule] = []
     hf_ignore: tuple[str, ...] = ()
     hf_base_prefix = ""
+    encoder_attribute = "bert"  # where assemble() puts the encoder (DeBERTa's checkpoints call it "deberta")
 
     @classmethod
     def check_config(cls, config) -> None:
@@ -239,6 +243,20 @@ class PretrainedMixin:
         if not isinstance(config, cls.config_class):
             raise TypeError(f"{cls.__name__} is built from its own config class, {cls.config_class.__name__}; "
                             f"got {type(config).__name__}")
+
+    def assemble(self, config, encoder: torch.nn.Module, **heads: torch.nn.Module) -> None:
+        """Keep ``config``, put ``encoder`` (which initialised itself) under ``encoder_attribute`` and add ``heads``
+        (:meth:`add_heads`). Build the parts in the call, encoder first: their random draws then come in the same
+        order in every model."""
+        self.config = config
+        setattr(self, self.encoder_attribute, encoder)
+        self.add_heads(**heads)
+
+    def add_heads(self, **heads: torch.nn.Module) -> None:
+        """Each head as an attribute of that name, given BERT's initialisation (:func:`~.transformer.init_weights`)."""
+        for name, head in heads.items():
+            setattr(self, name, head)
+        init_weights(*heads.values(), std=self.config.initializer_range)
 
     @classmethod
     def _hf_state_for_loading(cls, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -31,19 +31,15 @@ import math
 import torch
 from torch import nn
 
+from .checks import integer
+
 __all__ = ["sinusoidal_encoding", "sinusoid_shift_matrix", "SinusoidalPositions", "LearnedPositions",
            "relative_distances", "clipped_distance_index", "t5_buckets", "deberta_log_buckets"]
 
 
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
-
-
 def _frequencies(dim: int, base: float) -> torch.Tensor:
     """:math:`\\omega_i = base^{-2i/d}` for i = 0 .. d/2 - 1, in float64 (rounded to the caller's dtype later)."""
-    _check_int("dim", dim, 2)
+    integer("", "dim", dim, minimum=2)
     if dim % 2:
         raise ValueError(f"sinusoidal encodings pair a sine with a cosine: dim must be even, got {dim}")
     return base ** (-torch.arange(0, dim, 2, dtype=torch.float64) / dim)
@@ -58,7 +54,7 @@ def sinusoidal_encoding(positions, dim: int, base: float = 10000.0, interleave: 
     all cosines, the layout Transformer-XL and XLNet use. Both carry the same numbers in a different order.
     """
     if isinstance(positions, int):
-        positions = torch.arange(_check_int("positions", positions, 1), dtype=torch.float64)
+        positions = torch.arange(integer("", "positions", positions, minimum=1), dtype=torch.float64)
     positions = torch.as_tensor(positions, dtype=torch.float64)
     if positions.dim() != 1:
         raise ValueError(f"positions must be 1-D, got shape {tuple(positions.shape)}")
@@ -88,11 +84,11 @@ class SinusoidalPositions(nn.Module):
 
     def __init__(self, dim: int, max_length: int = 4096, base: float = 10000.0):
         super().__init__()
-        self.max_length = _check_int("max_length", max_length, 1)
+        self.max_length = integer("", "max_length", max_length, minimum=1)
         self.register_buffer("table", sinusoidal_encoding(max_length, dim, base), persistent=False)
 
     def forward(self, length: int) -> torch.Tensor:
-        _check_int("length", length, 1)
+        integer("", "length", length, minimum=1)
         if length > self.max_length:
             raise ValueError(f"length {length} exceeds max_length={self.max_length}; build the module with a larger "
                              f"max_length (sinusoids extend to any length)")
@@ -104,11 +100,11 @@ class LearnedPositions(nn.Module):
 
     def __init__(self, max_positions: int, dim: int):
         super().__init__()
-        self.max_positions = _check_int("max_positions", max_positions, 1)
-        self.embedding = nn.Embedding(max_positions, _check_int("dim", dim, 1))
+        self.max_positions = integer("", "max_positions", max_positions, minimum=1)
+        self.embedding = nn.Embedding(max_positions, integer("", "dim", dim, minimum=1))
 
     def forward(self, length: int) -> torch.Tensor:
-        _check_int("length", length, 1)
+        integer("", "length", length, minimum=1)
         if length > self.max_positions:
             raise ValueError(f"length {length} exceeds the {self.max_positions} learned positions; a learned table "
                              f"has no vector for position {self.max_positions}: truncate or split the input")
@@ -121,8 +117,8 @@ def relative_distances(query_length: int, key_length: int | None = None, query_o
     ``query_offset`` places query 0 at key position ``query_offset`` (queries after a memory of that length).
     """
     key_length = query_length if key_length is None else key_length
-    _check_int("query_length", query_length, 1)
-    _check_int("key_length", key_length, 1)
+    integer("", "query_length", query_length, minimum=1)
+    integer("", "key_length", key_length, minimum=1)
     queries = torch.arange(query_length) + query_offset
     return torch.arange(key_length)[None, :] - queries[:, None]
 
@@ -130,19 +126,19 @@ def relative_distances(query_length: int, key_length: int | None = None, query_o
 def clipped_distance_index(distances: torch.Tensor, k: int) -> torch.Tensor:
     """Shaw et al.'s ``clip(j - i, -k, k) + k``: an index in ``[0, 2k]`` into a table of ``2k + 1`` embeddings.
     Every distance beyond ``k`` shares the embedding of ``k`` (and below ``-k`` that of ``-k``)."""
-    _check_int("clip distance k", k, 1)
+    integer("", "clip distance k", k, minimum=1)
     return distances.clamp(-k, k) + k
 
 
 def _check_buckets(num_buckets: int, max_distance: int, bidirectional: bool) -> int:
-    _check_int("num_buckets", num_buckets, 2)
+    integer("", "num_buckets", num_buckets, minimum=2)
     if num_buckets % 2:
         raise ValueError(f"num_buckets must be even (half exact, half logarithmic), got {num_buckets}")
     if bidirectional and num_buckets < 4:
         raise ValueError(f"bidirectional buckets split num_buckets between two directions, each half exact and half "
                          f"logarithmic: use num_buckets >= 4, got {num_buckets}")
     max_exact = (num_buckets // 2 if bidirectional else num_buckets) // 2
-    _check_int("max_distance", max_distance, 1)
+    integer("", "max_distance", max_distance, minimum=1)
     if max_distance <= max_exact:
         raise ValueError(f"max_distance ({max_distance}) must exceed the {max_exact} exactly represented distances, "
                          f"or no room is left for the logarithmic buckets")
@@ -179,11 +175,11 @@ def deberta_log_buckets(relative_position: torch.Tensor, bucket_size: int, max_p
     :math:`m = \text{bucket\_size} / 2`, else
     :math:`\operatorname{sign}(r)\,(m + \lceil \log(|r|/m) / \log((\text{max\_position}-1)/m) \cdot (m-1) \rceil)`,
     which reaches :math:`\pm(\text{bucket\_size} - 1)` at :math:`|r| = \text{max\_position} - 1`."""
-    _check_int("bucket_size", bucket_size, 2)
+    integer("", "bucket_size", bucket_size, minimum=2)
     if bucket_size % 2:
         raise ValueError(f"bucket_size must be even (half for each sign), got {bucket_size}")
     mid = bucket_size // 2
-    if _check_int("max_position", max_position, 2) - 1 <= mid:
+    if integer("", "max_position", max_position, minimum=2) - 1 <= mid:
         raise ValueError(f"max_position ({max_position}) must exceed bucket_size / 2 + 1 = {mid + 1}, or no distance "
                          f"is left for the logarithmic part")
     relative_position = torch.as_tensor(relative_position, dtype=torch.long)

@@ -24,11 +24,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import MultiHeadSelfAttention
+from .config import NORM_POSITIONS
 
-__all__ = ["activation_function", "init_layer", "init_weights", "FeedForward", "EncoderLayer", "Encoder", "SHARING_MODES",
-           "NORM_POSITIONS"]
-
-NORM_POSITIONS = ("post", "pre")
+__all__ = ["activation_function", "init_layer", "init_weights", "FeedForward", "EncoderLayer", "LayerStack", "Encoder",
+           "SHARING_MODES", "NORM_POSITIONS"]
 
 
 def activation_function(name: str):
@@ -140,8 +139,55 @@ class EncoderLayer(nn.Module):
 SHARING_MODES = ("none", "attention", "ffn", "all")
 
 
-class Encoder(nn.Module):
-    """A stack of ``num_hidden_layers`` encoder layers; collects per-layer attentions and hidden states on request.
+class LayerStack(nn.Module):
+    """Layers applied one after the other: the loop every encoder in the course runs (BERT's, DeBERTa's,
+    Transformer-XL's). It collects per-layer attentions and hidden states on request; a variant that feeds its
+    layers something more (relative embeddings, a memory) or changes the state between layers overrides
+    :meth:`layer_step` instead of copying the loop.
+
+    ``depth`` layers are applied; with fewer modules in ``layers`` they are reused in order (ALBERT's sharing).
+    ``final_norm`` (pre-LN's LayerNorm after the last layer) is applied to the last layer's output when set.
+    """
+
+    def __init__(self, layers, depth: int | None = None):
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+        self.depth = len(self.layers) if depth is None else depth
+        self.final_norm: nn.Module | None = None
+
+    def layer(self, i: int) -> nn.Module:
+        """The module applied at depth ``i``: layer ``i``, or the one shared layer (transformers' group index)."""
+        return self.layers[i * len(self.layers) // self.depth]
+
+    def layer_step(self, i: int, x: torch.Tensor, mask: torch.Tensor | None, need_weights: bool, **inputs):
+        """Depth ``i`` of the stack: ``(x, weights)`` out of ``x``. ``inputs`` are what the stack's caller passed on
+        beyond the mask; here they go to the layer as they are."""
+        return self.layer(i)(x, mask, need_weights=need_weights, **inputs)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+        **inputs,
+    ) -> tuple[torch.Tensor, list[torch.Tensor] | None, list[torch.Tensor] | None]:
+        """``(output, attentions, hidden_states)``; ``hidden_states`` holds every layer's input and the output."""
+        attentions = [] if output_attentions else None
+        hidden_states = [x] if output_hidden_states else None
+        for i in range(self.depth):
+            x, weights = self.layer_step(i, x, mask, output_attentions, **inputs)
+            if output_attentions:
+                attentions.append(weights)
+            if self.final_norm is not None and i == self.depth - 1:
+                x = self.final_norm(x)
+            if output_hidden_states:
+                hidden_states.append(x)
+        return x, attentions, hidden_states
+
+
+class Encoder(LayerStack):
+    """BERT's stack of ``num_hidden_layers`` :class:`EncoderLayer`.
 
     ``config.cross_layer_sharing`` (ALBERT, Lan et al. 2019, section 3.1): ``"none"`` gives every layer its own
     weights (BERT); ``"all"`` applies one layer L times; ``"attention"`` / ``"ffn"`` let all layers share that
@@ -152,40 +198,15 @@ class Encoder(nn.Module):
     """
 
     def __init__(self, config):
-        super().__init__()
         sharing, depth = config.cross_layer_sharing, config.num_hidden_layers
         if sharing not in SHARING_MODES:
             raise ValueError(f"cross_layer_sharing must be one of {SHARING_MODES}, got {sharing!r}")
-        self.depth = depth
-        self.layers = nn.ModuleList(EncoderLayer.from_config(config) for _ in range(1 if sharing == "all" else depth))
+        super().__init__((EncoderLayer.from_config(config) for _ in range(1 if sharing == "all" else depth)), depth)
         first = self.layers[0]
         for layer in self.layers[1:]:
             if sharing == "attention":
                 layer.attention, layer.attention_norm = first.attention, first.attention_norm
             elif sharing == "ffn":
                 layer.ffn, layer.ffn_norm = first.ffn, first.ffn_norm
-        self.final_norm = (nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-                           if getattr(config, "norm_position", "post") == "pre" else None)
-
-    def layer(self, i: int) -> EncoderLayer:
-        """The module applied at depth ``i``: layer ``i``, or the one shared layer (transformers' group index)."""
-        return self.layers[i * len(self.layers) // self.depth]
-
-    def forward(
-        self,
-        x: torch.Tensor,
-        mask: torch.Tensor | None = None,
-        output_attentions: bool = False,
-        output_hidden_states: bool = False,
-    ) -> tuple[torch.Tensor, list[torch.Tensor] | None, list[torch.Tensor] | None]:
-        attentions = [] if output_attentions else None
-        hidden_states = [x] if output_hidden_states else None
-        for i in range(self.depth):
-            x, weights = self.layer(i)(x, mask, need_weights=output_attentions)
-            if output_attentions:
-                attentions.append(weights)
-            if self.final_norm is not None and i == self.depth - 1:
-                x = self.final_norm(x)
-            if output_hidden_states:
-                hidden_states.append(x)
-        return x, attentions, hidden_states
+        if getattr(config, "norm_position", "post") == "pre":
+            self.final_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)

@@ -14,6 +14,8 @@ from typing import Iterator, Sequence
 
 import torch
 
+from minibert.core.checks import integer
+from minibert.core.inputs import IGNORE_INDEX
 from .mlm import Masker
 from .pairs import check_documents, pack_full_sentences
 
@@ -96,15 +98,14 @@ class MaskedLMDataset:
         """``input_ids``, ``attention_mask`` and ``labels`` (-100 where nothing is predicted, padding included)."""
         examples = [self.example(i, epoch) for i in indices]
         ids, mask = pad_batch([e.input_ids.tolist() for e in examples], self.pad_id, self.length)
-        labels, _ = pad_batch([e.labels.tolist() for e in examples], -100, self.length)
-        labels[mask == 0] = -100
+        labels, _ = pad_batch([e.labels.tolist() for e in examples], IGNORE_INDEX, self.length)
+        labels[mask == 0] = IGNORE_INDEX
         return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
     def global_batches(self, batch_size: int, epoch: int, shuffle: bool = True) -> list[list[int]]:
         """The epoch's global batches of example indices (an incomplete last batch is dropped when shuffling,
         so every optimizer step sees the same number of sequences)."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        integer("", "batch_size", batch_size, minimum=1)
         order = epoch_order(len(self), self.seed, epoch) if shuffle else list(range(len(self)))
         stop = len(order) - len(order) % batch_size if shuffle else len(order)
         return [order[i:i + batch_size] for i in range(0, stop, batch_size)]

@@ -29,10 +29,12 @@ from typing import Iterable, Sequence
 
 import torch
 
+from minibert.core.checks import integer, number
+from minibert.core.inputs import IGNORE_INDEX
+
 __all__ = ["IGNORE_INDEX", "NOT_SELECTED", "MASKED", "RANDOM", "KEPT", "MaskedBatch", "Masker",
            "span_length_distribution", "as_generator"]
 
-IGNORE_INDEX = -100
 # What happened at each position (``MaskedBatch.decisions``).
 NOT_SELECTED, MASKED, RANDOM, KEPT = 0, 1, 2, 3
 
@@ -43,7 +45,7 @@ def as_generator(seed_or_generator) -> torch.Generator:
         return seed_or_generator
     if isinstance(seed_or_generator, int) and not isinstance(seed_or_generator, bool):
         return torch.Generator().manual_seed(seed_or_generator)
-    raise TypeError("pass a torch.Generator (or an integer seed) so that the masks are reproducible, "
+    raise TypeError("pass a torch.Generator (or an integer seed) so that the random choices are reproducible, "
                     f"got {type(seed_or_generator).__name__}")
 
 
@@ -52,8 +54,7 @@ def span_length_distribution(p: float = 0.2, max_length: int = 10) -> torch.Tens
     SpanBERT's code. For p=0.2, max_length=10 the mean is 3.797 words."""
     if not 0.0 < p <= 1.0:
         raise ValueError(f"span probability p must be in (0, 1], got {p}")
-    if not isinstance(max_length, int) or max_length < 1:
-        raise ValueError(f"max span length must be a positive integer, got {max_length!r}")
+    integer("", "max span length", max_length, minimum=1)
     k = torch.arange(1, max_length + 1, dtype=torch.float64)
     weights = p * (1 - p) ** (k - 1)
     return weights / weights.sum()
@@ -87,8 +88,7 @@ class Masker:
                  split: Sequence[float] = (0.8, 0.1, 0.1), unit: str = "token", selection: str = "exact",
                  max_predictions: int | None = None, span_p: float = 0.2, max_span: int = 10,
                  span_selector=None):
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 < rate < 1.0:
-            raise ValueError(f"masking rate must be a fraction strictly between 0 and 1 (BERT uses 0.15), got {rate!r}")
+        rate = number("", "masking rate", rate, 0.0, 1.0, low_open=True, high_open=True, why="the fraction of tokens to predict; BERT uses 0.15")
         split = tuple(float(x) for x in split)
         if len(split) != 3 or min(split) < 0 or not math.isclose(sum(split), 1.0, abs_tol=1e-6):
             raise ValueError(f"split must be three non-negative fractions ([MASK], random, unchanged) summing to 1, "
@@ -104,10 +104,8 @@ class Masker:
                              "with unit='span'")
         if span_selector is not None and max_predictions is not None:
             raise ValueError("a span_selector works out its own budget from the rate; leave max_predictions=None")
-        if max_predictions is not None and (not isinstance(max_predictions, int) or max_predictions < 1):
-            raise ValueError(f"max_predictions must be a positive integer or None, got {max_predictions!r}")
-        if not isinstance(vocab_size, int) or vocab_size < 2:
-            raise ValueError(f"vocab_size must be an integer >= 2, got {vocab_size!r}")
+        integer("", "max_predictions", max_predictions, minimum=1, none=True)
+        integer("", "vocab_size", vocab_size, minimum=2)
         if not 0 <= mask_token_id < vocab_size:
             raise ValueError(f"mask_token_id {mask_token_id} is outside the vocabulary [0, {vocab_size})")
         special = list(special_ids)

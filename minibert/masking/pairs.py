@@ -19,6 +19,7 @@ from typing import Sequence
 
 import torch
 
+from minibert.core.checks import integer
 from .mlm import as_generator
 
 __all__ = ["SentencePair", "nsp_pairs", "sop_pairs", "pack_full_sentences", "encode_pair", "check_documents"]
@@ -96,8 +97,7 @@ def _split_chunk(chunk: list[list[int]], generator) -> tuple[list[int], list[int
 
 def _pairs(documents, max_tokens: int, generator, order: bool) -> list[SentencePair]:
     documents = check_documents(documents)
-    if not isinstance(max_tokens, int) or max_tokens < 5:
-        raise ValueError(f"max_tokens must be an integer >= 5 ([CLS] A [SEP] B [SEP]), got {max_tokens!r}")
+    integer("", "max_tokens", max_tokens, minimum=5, why="[CLS] A [SEP] B [SEP]")
     if not order and sum(1 for d in documents if d) < 2:
         raise ValueError("NSP needs at least two non-empty documents to draw random next sentences from")
     generator = as_generator(generator)
@@ -151,8 +151,7 @@ def pack_full_sentences(documents, max_tokens: int, cls_id: int, sep_id: int) ->
     sentences taken in order across document boundaries, with a ``[SEP]`` where a document ends. A sentence longer
     than a whole input is cut into input-sized pieces (nothing is dropped)."""
     documents = check_documents(documents)
-    if not isinstance(max_tokens, int) or max_tokens < 3:
-        raise ValueError(f"max_tokens must be an integer >= 3 ([CLS] x [SEP]), got {max_tokens!r}")
+    integer("", "max_tokens", max_tokens, minimum=3, why="[CLS] x [SEP]")
     budget = max_tokens - 2
     blocks: list[list[int]] = []
     current: list[int] = []

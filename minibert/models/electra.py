@@ -37,9 +37,10 @@ from torch import nn
 
 from minibert.core.checkpoints import BUFFER_KEYS, KeyRule, PretrainedMixin, prefixed_rules
 from minibert.core.config import BertConfig
+from minibert.core.inputs import IGNORE_INDEX
 from minibert.core.outputs import ModelOutput
-from minibert.core.transformer import activation_function, init_weights
-from .bert.heads import IGNORE_INDEX, BertForMaskedLM, MaskedLMHead, _check_labels
+from minibert.core.transformer import activation_function
+from .bert.heads import BertForMaskedLM, MaskedLMHead, _check_labels
 from .bert.model import BERT_KEY_RULES, BertModel
 
 __all__ = ["ElectraConfig", "ElectraDiscriminator", "ElectraGenerator", "Electra", "UnigramElectra", "ElectraOutput",
@@ -112,10 +113,7 @@ class ElectraDiscriminator(PretrainedMixin, nn.Module):
 
     def __init__(self, config: ElectraConfig):
         super().__init__()
-        self.config = config
-        self.bert = BertModel(config, add_pooler=False)
-        self.rtd = ReplacedTokenHead(config)
-        init_weights(self.rtd, std=config.initializer_range)
+        self.assemble(config, BertModel(config, add_pooler=False), rtd=ReplacedTokenHead(config))
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, labels=None,
                 output_attentions: bool = False) -> DiscriminatorOutput:
@@ -145,8 +143,7 @@ class ElectraGenerator(BertForMaskedLM):
 
     def __init__(self, config: ElectraConfig):
         super().__init__(config)
-        self.mlm = MaskedLMHead(config.replace(hidden_act="gelu"))
-        init_weights(self.mlm, std=config.initializer_range)
+        self.add_heads(mlm=MaskedLMHead(config.replace(hidden_act="gelu")))
 
 
 @torch.no_grad()

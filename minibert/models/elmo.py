@@ -23,8 +23,9 @@ tiny (the paper: 2 layers of 4,096 units with 512-wide projections, 10 epochs on
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -32,25 +33,28 @@ from safetensors.torch import save_file
 from torch import nn
 
 from minibert.core.checkpoints import CheckpointError, read_config, read_state_dict, refuse_to_replace
+from minibert.core.config import POSITIVE, PROBABILITY, ConfigBase
 from minibert.core.files import make_readable, replace_folder
-from minibert.core.checks import integer, number
 from minibert.core.inputs import token_ids
 
 __all__ = ["ElmoConfig", "ElmoBiLM", "ScalarMix"]
 
 
 @dataclass
-class ElmoConfig:
+class ElmoConfig(ConfigBase):
+    """The sizes of a small ELMo: token vectors ``embedding_size`` wide, ``num_layers`` LSTM layers of
+    ``hidden_size`` units in each direction."""
+
     vocab_size: int
     embedding_size: int = 64
     hidden_size: int = 128
     num_layers: int = 2
     dropout: float = 0.1
 
-    def __post_init__(self):
-        for name in ("vocab_size", "embedding_size", "hidden_size", "num_layers"):
-            integer("ElmoConfig", name, getattr(self, name), minimum=1)
-        number("ElmoConfig", "dropout", self.dropout, 0.0, 1.0, high_open=True)
+    field_checks: ClassVar[dict[str, Callable]] = {
+        **dict.fromkeys(("vocab_size", "embedding_size", "hidden_size", "num_layers"), POSITIVE),
+        "dropout": PROBABILITY,
+    }
 
 
 class _ProjectedLSTM(nn.Module):
@@ -122,7 +126,7 @@ class ElmoBiLM(nn.Module):
         a folder holding another kind of checkpoint is refused unless ``overwrite=True``."""
         folder = Path(folder)
         refuse_to_replace(folder, "a elmo checkpoint", overwrite)  # the wording what_is_in uses
-        text = json.dumps({"model_type": "elmo", **asdict(self.config)}, indent=1) + "\n"
+        text = json.dumps({"model_type": "elmo", **self.config.to_dict()}, indent=1) + "\n"
         tensors = {name: t.detach().contiguous() for name, t in self.state_dict().items()}
 
         def build(tmp: Path) -> None:

@@ -29,10 +29,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from minibert.core.checks import integer
 from minibert.core.config import BertConfig
+from minibert.core.inputs import IGNORE_INDEX
 from minibert.core.outputs import ModelOutput
-from minibert.core.transformer import activation_function, init_weights
-from .bert.heads import IGNORE_INDEX, BertForMaskedLM, _check_labels
+from minibert.core.transformer import activation_function
+from .bert.heads import BertForMaskedLM, _check_labels
 
 __all__ = ["SpanBoundaryHead", "SpanBertForPreTraining", "SpanBertOutput", "span_targets", "span_masked_batch",
            "accuracy_by_span_position", "train_spanbert"]
@@ -71,8 +73,7 @@ class SpanBoundaryHead(nn.Module):
 
     def __init__(self, config: BertConfig, max_span_length: int = 30):
         super().__init__()
-        if isinstance(max_span_length, bool) or not isinstance(max_span_length, int) or max_span_length < 1:
-            raise ValueError(f"max_span_length must be a positive integer, got {max_span_length!r}")
+        integer("", "max_span_length", max_span_length, minimum=1)
         hidden, width = config.hidden_size, config.embedding_width
         self.max_span_length = max_span_length
         self.position = nn.Embedding(max_span_length, hidden)  # p_1 .. p_max, stored from index 0
@@ -116,8 +117,7 @@ class SpanBertForPreTraining(BertForMaskedLM):
 
     def __init__(self, config: BertConfig, max_span_length: int = 30):
         super().__init__(config)
-        self.sbo = SpanBoundaryHead(config, max_span_length)
-        init_weights(self.sbo, std=config.initializer_range)
+        self.add_heads(sbo=SpanBoundaryHead(config, max_span_length))
 
     def forward(self, input_ids, attention_mask=None, labels=None, spans=None, token_type_ids=None,
                 output_attentions: bool = False) -> SpanBertOutput:

@@ -28,17 +28,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
+from typing import Callable, ClassVar
 
 import torch
 from torch import nn
 
 from minibert.core.attention import MultiHeadSelfAttention
+from minibert.core.checks import choice
+from minibert.core.config import ACTIVATIONS, COUNT, EPSILON, POSITIVE, PROBABILITY, ConfigBase
 from minibert.core.outputs import ModelOutput
 from minibert.core.positions import sinusoidal_encoding
-from minibert.core.transformer import EncoderLayer
+from minibert.core.transformer import EncoderLayer, LayerStack
 
 __all__ = ["relative_position_table", "relative_shift", "remember", "memory_causal_mask", "segment_mask",
-           "RelativeMultiHeadAttention", "TransformerXLLayer", "TransformerXL", "TransformerXLOutput"]
+           "RelativeMultiHeadAttention", "TransformerXLConfig", "TransformerXLLayer", "TransformerXL",
+           "TransformerXLOutput"]
 
 
 def relative_position_table(key_length: int, query_length: int, bidirectional: bool = False) -> torch.Tensor:
@@ -140,14 +145,42 @@ class RelativeMultiHeadAttention(MultiHeadSelfAttention):
         return self.attend(q, k, v, r, mask, need_weights)
 
 
+@dataclass
+class TransformerXLConfig(ConfigBase):
+    """The sizes of a :class:`TransformerXL`: ``num_layers`` post-LN layers ``hidden_size`` wide with ``num_heads``
+    heads, each keeping ``memory_length`` states of the previous segment (0: none). ``transformers`` 5 has no
+    Transformer-XL, so these are minibert's own names and nothing is read from a ``config.json`` of theirs."""
+
+    hidden_size: int
+    num_heads: int
+    intermediate_size: int
+    num_layers: int
+    memory_length: int
+    activation: str = "relu"
+    dropout: float = 0.0
+    attention_dropout: float = 0.0
+    layer_norm_eps: float = 1e-5
+
+    field_checks: ClassVar[dict[str, Callable]] = {
+        **dict.fromkeys(("hidden_size", "num_heads", "intermediate_size", "num_layers"), POSITIVE),
+        "memory_length": COUNT,
+        "activation": partial(choice, options=ACTIVATIONS),
+        "dropout": PROBABILITY,
+        "attention_dropout": PROBABILITY,
+        "layer_norm_eps": EPSILON,
+    }
+    heads_split: ClassVar[tuple[str, str]] = ("hidden_size", "num_heads")
+
+
 class TransformerXLLayer(EncoderLayer):
     """A post-LN layer (the block of :class:`~minibert.core.transformer.EncoderLayer`) around relative attention;
     ``layer(x, mask, memory=...)``."""
 
-    def __init__(self, hidden_size: int, num_heads: int, intermediate_size: int, activation: str = "relu",
-                 dropout: float = 0.0, attention_dropout: float = 0.0, layer_norm_eps: float = 1e-5):
-        super().__init__(hidden_size, num_heads, intermediate_size, activation, dropout, attention_dropout,
-                         layer_norm_eps, attention=RelativeMultiHeadAttention(hidden_size, num_heads, attention_dropout))
+    def __init__(self, config: TransformerXLConfig):
+        super().__init__(config.hidden_size, config.num_heads, config.intermediate_size, config.activation,
+                         config.dropout, config.attention_dropout, config.layer_norm_eps,
+                         attention=RelativeMultiHeadAttention(config.hidden_size, config.num_heads,
+                                                              config.attention_dropout))
 
 
 @dataclass(kw_only=True)
@@ -158,21 +191,30 @@ class TransformerXLOutput(ModelOutput):
     memory: list[torch.Tensor]
 
 
-class TransformerXL(nn.Module):
+class TransformerXL(LayerStack):
     """A causal stack of :class:`TransformerXLLayer` with segment-level recurrence over input vectors.
 
+    Built from a :class:`TransformerXLConfig`, or from its fields as keywords:
+    ``TransformerXL(hidden_size=16, num_heads=2, ...)`` is ``TransformerXL(TransformerXLConfig(hidden_size=16, ...))``.
     ``model(x, memory=None)``: ``x`` is a segment ``(B, T, H)``; ``memory`` what the previous call returned.
     ``memory_length`` states per layer are kept (0: none, a plain causal Transformer with relative positions).
     """
 
-    def __init__(self, hidden_size: int, num_heads: int, intermediate_size: int, num_layers: int,
-                 memory_length: int, activation: str = "relu", dropout: float = 0.0, attention_dropout: float = 0.0):
-        super().__init__()
-        if isinstance(memory_length, bool) or not isinstance(memory_length, int) or memory_length < 0:
-            raise ValueError(f"memory_length must be an integer >= 0, got {memory_length!r}")
-        self.hidden_size, self.memory_length = hidden_size, memory_length
-        self.layers = nn.ModuleList(TransformerXLLayer(hidden_size, num_heads, intermediate_size, activation, dropout,
-                                                       attention_dropout) for _ in range(num_layers))
+    def __init__(self, config: TransformerXLConfig | None = None, **fields):
+        if config is None:
+            config = TransformerXLConfig(**fields)
+        elif not isinstance(config, TransformerXLConfig) or fields:
+            raise TypeError(f"TransformerXL is built from a TransformerXLConfig or from its fields as keywords, got "
+                            f"{config!r}{' and ' + ', '.join(fields) if fields else ''}; write "
+                            "TransformerXL(TransformerXLConfig(hidden_size=..., num_heads=..., intermediate_size=..., "
+                            "num_layers=..., memory_length=...))")
+        super().__init__(TransformerXLLayer(config) for _ in range(config.num_layers))
+        self.config = config
+        self.hidden_size, self.memory_length = config.hidden_size, config.memory_length
+
+    def layer_step(self, i, x, mask, need_weights, memory=None):
+        """Layer ``i`` reads its own slot of the memory."""
+        return self.layers[i](x, mask, need_weights=need_weights, memory=None if memory is None else memory[i])
 
     def forward(self, x: torch.Tensor, memory: list[torch.Tensor] | None = None,
                 output_attentions: bool = False) -> TransformerXLOutput:
@@ -187,14 +229,12 @@ class TransformerXL(nn.Module):
             raise ValueError(f"memory must hold one tensor per layer ({len(self.layers)}), got {len(memory)}")
         if memory is not None:
             memory = [layer.attention.check_memory(m, x) for layer, m in zip(self.layers, memory)]
-        memory_length = 0 if memory is None else memory[0].shape[1]
-        mask = memory_causal_mask(x.shape[1], memory_length, x.device)
-        new_memory, attentions = [], []
-        for index, layer in enumerate(self.layers):
-            layer_memory = None if memory is None else memory[index]
-            if self.memory_length:
-                new_memory.append(remember(layer_memory, x, self.memory_length))
-            x, weights = layer(x, mask, output_attentions, memory=layer_memory)
-            attentions.append(weights)
-        return TransformerXLOutput(last_hidden_state=x, memory=new_memory,
+        mask = memory_causal_mask(x.shape[1], 0 if memory is None else memory[0].shape[1], x.device)
+        out, attentions, inputs = super().forward(x, mask, output_attentions, output_hidden_states=True,
+                                                  memory=memory)
+        # a layer's memory for the next segment is what entered it this time (inputs[i]), appended to its memory
+        new_memory = [] if not self.memory_length else [
+            remember(None if memory is None else memory[i], inputs[i], self.memory_length)
+            for i in range(len(self.layers))]
+        return TransformerXLOutput(last_hidden_state=out, memory=new_memory,
                                    attentions=tuple(attentions) if output_attentions else None)

@@ -23,6 +23,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from minibert.core.checks import integer
+
 __all__ = ["MergeStep", "BPE", "train_bpe", "count_words"]
 
 
@@ -44,8 +46,9 @@ def count_words(corpus, pre_tokenize: Callable[[str], list[str]] = str.split) ->
     if isinstance(corpus, dict):
         counts = Counter()
         for word, count in corpus.items():
-            if not isinstance(word, str) or isinstance(count, bool) or not isinstance(count, int) or count < 0:
-                raise TypeError(f"word counts must map str -> non-negative int, got {word!r}: {count!r}")
+            if not isinstance(word, str):
+                raise TypeError(f"word counts must map words (str) to counts, got the key {word!r}")
+            integer("", f"the count of {word!r}", count, minimum=0)
             if word and count:
                 counts[word] += count
     else:
@@ -123,12 +126,11 @@ def train_bpe(corpus, vocab_size: int, min_frequency: int = 2, special_tokens: I
     """
     counts = count_words(corpus, pre_tokenize)
     special_tokens, initial_alphabet = list(special_tokens), set(initial_alphabet)
-    if isinstance(min_frequency, bool) or not isinstance(min_frequency, int) or min_frequency < 0:
-        raise ValueError(f"min_frequency must be a non-negative integer, got {min_frequency!r}")
+    integer("", "min_frequency", min_frequency, minimum=0)
     alphabet = sorted(set().union(*map(set, counts)) | initial_alphabet, key=ord)
     id_to_token: list[str] = list(dict.fromkeys(special_tokens))
     id_to_token += [c for c in alphabet if c not in id_to_token]
-    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < len(id_to_token):
+    if integer("", "vocab_size", vocab_size) < len(id_to_token):
         raise ValueError(f"vocab_size={vocab_size!r} is smaller than the {len(alphabet)} characters of the alphabet "
                          f"plus {len(special_tokens)} special tokens: ask for at least {len(id_to_token)}")
     model = BPE({t: i for i, t in enumerate(id_to_token)}, [], [], continuing_subword_prefix, end_of_word_suffix)

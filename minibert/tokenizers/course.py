@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from minibert.core.checks import integer
 from .train_wordpiece import train_wordpiece
 from .wordpiece import WordPieceTokenizer
 
@@ -42,6 +43,4 @@ def _course_tokenizer(vocab_size: int) -> WordPieceTokenizer:
 def course_tokenizer(vocab_size: int = COURSE_VOCAB_SIZE) -> WordPieceTokenizer:
     """The deterministic WordPiece tokenizer of the course (uncased, ``vocab_size`` tokens at most, 4096 by
     default: instant, from the shipped vocabulary). Ids 0-4 are [PAD], [UNK], [CLS], [SEP], [MASK]."""
-    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int):
-        raise TypeError(f"vocab_size must be an int, got {type(vocab_size).__name__}")
-    return _course_tokenizer(vocab_size)
+    return _course_tokenizer(integer("", "vocab_size", vocab_size))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from minibert.core.checks import integer
 from .basic import check_text
 
 __all__ = ["Encoding", "SubwordTokenizer", "truncated_lengths"]
@@ -98,8 +99,7 @@ class SubwordTokenizer:
             ids = [ids]
         ids = list(ids)
         for i in ids:
-            if isinstance(i, bool) or not isinstance(i, int):
-                raise TypeError(f"token ids must be integers, got {type(i).__name__} ({i!r})")
+            integer("", "a token id", i)
             if not 0 <= i < len(self.ids_to_tokens):
                 raise ValueError(f"token id {i} is out of range for a vocabulary of {len(self.ids_to_tokens)}: "
                                  "was it made by another tokenizer?")
@@ -119,9 +119,8 @@ class SubwordTokenizer:
         ids_b, words_b = self._encode_text(check_text(pair, "pair")) if pair is not None else (None, None)
         n_special = self.num_special_tokens(pair is not None) if add_special_tokens else 0
         if max_length is not None:
-            if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length <= n_special:
-                raise ValueError(f"max_length must be an integer larger than the {n_special} special tokens, "
-                                 f"got {max_length!r}")
+            room = f"the {n_special} special tokens and at least one more" if n_special else ""
+            integer("", "max_length", max_length, minimum=n_special + 1, why=room)
             total = len(ids_a) + (len(ids_b) if ids_b is not None else 0) + n_special
             if total > max_length:
                 if not truncation:

@@ -26,6 +26,7 @@ import heapq
 from collections import Counter, defaultdict
 from typing import Iterable
 
+from minibert.core.checks import integer
 from .basic import BasicTokenizer
 from .bpe import MergeStep, count_words
 from .wordpiece import BERT_SPECIAL_TOKENS, WordPieceTokenizer
@@ -68,13 +69,12 @@ def train_wordpiece(texts, vocab_size: int, min_frequency: int = 2,
     special_tokens = list(dict.fromkeys(special_tokens))
     if "[UNK]" not in special_tokens:
         raise ValueError("special_tokens must include '[UNK]': WordPiece replaces words it cannot split by it")
-    if isinstance(min_frequency, bool) or not isinstance(min_frequency, int) or min_frequency < 1:
-        raise ValueError(f"min_frequency must be a positive integer, got {min_frequency!r}")
+    integer("", "min_frequency", min_frequency, minimum=1)
     basic = BasicTokenizer(lowercase=lowercase, tokenize_chinese_chars=tokenize_chinese_chars)
     counts = count_words(texts, basic.pre_tokenize)
     alphabet = [s for s in wordpiece_alphabet(counts, prefix) if s not in special_tokens]
     base = special_tokens + alphabet
-    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < len(base):
+    if integer("", "vocab_size", vocab_size) < len(base):
         raise ValueError(f"vocab_size={vocab_size!r} is smaller than the alphabet ({len(alphabet)} symbols: each "
                          f"character bare and with {prefix!r}) plus {len(special_tokens)} special tokens: "
                          f"ask for at least {len(base)}")

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from minibert.masking.dataset import MaskedLMDataset
-from minibert.models.bert.heads import IGNORE_INDEX
+from minibert.core.inputs import IGNORE_INDEX
 
 __all__ = ["evaluate_mlm", "unigram_baseline", "unigram_frequencies"]
 

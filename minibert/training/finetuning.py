@@ -23,11 +23,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from minibert.core.checkpoints import KeyRule, PretrainedMixin
+from minibert.core.checks import integer
 from minibert.core.config import BertConfig
 from minibert.core.outputs import ModelOutput
-from minibert.core.inputs import integer_tensor
-from minibert.core.transformer import init_weights
-from minibert.models.bert.heads import IGNORE_INDEX, ClassifierOutput, LabelNames, resolve_num_labels
+from minibert.core.inputs import IGNORE_INDEX, integer_tensor
+from minibert.models.bert.heads import ClassifierOutput, LabelNames, resolve_num_labels
 from minibert.models.bert.model import BERT_KEY_RULES, BertModel
 
 __all__ = ["BertForTokenClassification", "BertForQuestionAnswering", "QuestionAnsweringHead", "QuestionAnsweringOutput",
@@ -48,11 +48,10 @@ class BertForTokenClassification(LabelNames, PretrainedMixin, nn.Module):
 
     def __init__(self, config: BertConfig, num_labels: int | None = None):
         super().__init__()
-        self.config, self.num_labels = config, resolve_num_labels(config, num_labels)
-        self.bert = BertModel(config, add_pooler=False)
-        self.dropout = nn.Dropout(config.extra.get("classifier_dropout") or config.hidden_dropout_prob)
-        self.classifier = nn.Linear(config.hidden_size, self.num_labels)
-        init_weights(self.classifier, std=config.initializer_range)
+        self.num_labels = resolve_num_labels(config, num_labels)
+        self.assemble(config, BertModel(config, add_pooler=False),
+                      dropout=nn.Dropout(config.extra.get("classifier_dropout") or config.hidden_dropout_prob),
+                      classifier=nn.Linear(config.hidden_size, self.num_labels))
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, labels=None,
                 output_attentions: bool = False) -> ClassifierOutput:
@@ -119,10 +118,7 @@ class BertForQuestionAnswering(PretrainedMixin, nn.Module):
 
     def __init__(self, config: BertConfig):
         super().__init__()
-        self.config = config
-        self.bert = BertModel(config, add_pooler=False)
-        self.qa_outputs = QuestionAnsweringHead(config.hidden_size)
-        init_weights(self.qa_outputs, std=config.initializer_range)
+        self.assemble(config, BertModel(config, add_pooler=False), qa_outputs=QuestionAnsweringHead(config.hidden_size))
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, start_positions=None,
                 end_positions=None, output_attentions: bool = False) -> QuestionAnsweringOutput:
@@ -148,8 +144,7 @@ def best_span(start_logits: torch.Tensor, end_logits: torch.Tensor, allowed: tor
     if start_logits.shape != end_logits.shape or start_logits.dim() != 2:
         raise ValueError(f"start and end logits must both be (batch, T), got {tuple(start_logits.shape)} and "
                          f"{tuple(end_logits.shape)}")
-    if not isinstance(max_answer_length, int) or max_answer_length < 1:
-        raise ValueError(f"max_answer_length must be a positive integer, got {max_answer_length!r}")
+    integer("", "max_answer_length", max_answer_length, minimum=1)
     batch, length = start_logits.shape
     i = torch.arange(length)
     valid = (i[None, :] >= i[:, None]) & (i[None, :] - i[:, None] < max_answer_length)

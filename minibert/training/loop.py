@@ -18,6 +18,7 @@ from collections.abc import Mapping
 
 import torch
 
+from minibert.core.checks import integer
 from .schedules import warmup_decay_scheduler
 
 __all__ = ["TrainingDiverged", "apply_gradients", "check_loss", "fit"]
@@ -76,8 +77,7 @@ def fit(model: torch.nn.Module, next_batch: Callable[[], dict[str, Any]], steps:
     ``warmup_steps``: linear warm-up over that many steps, then linear decay to 0 at ``steps``; ``None`` keeps the
     rate constant. ``on_step(step, output)`` sees every step's output (steps count from 1). Returns the loss of every
     step. The model is left in training mode."""
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    integer("", "steps", steps, minimum=1)
     if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) \
             or not math.isfinite(learning_rate) or learning_rate <= 0:
         raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")

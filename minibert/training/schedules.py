@@ -14,6 +14,8 @@ import math
 
 import torch
 
+from minibert.core.checks import integer
+
 __all__ = ["DECAYS", "WarmupDecay", "warmup_decay_scheduler"]
 
 DECAYS = ("linear", "cosine", "constant")
@@ -23,8 +25,7 @@ class WarmupDecay:
     """The multiplier of the peak learning rate at optimizer step ``s`` (a picklable callable for ``LambdaLR``)."""
 
     def __init__(self, warmup_steps: int, total_steps: int, decay: str = "linear", min_ratio: float = 0.0):
-        if not isinstance(total_steps, int) or total_steps < 1:
-            raise ValueError(f"total_steps must be a positive integer, got {total_steps!r}")
+        integer("", "total_steps", total_steps, minimum=1)
         if not isinstance(warmup_steps, int) or not 0 <= warmup_steps <= total_steps:
             raise ValueError(f"warmup_steps must be an integer in [0, total_steps={total_steps}], got {warmup_steps!r}")
         if decay not in DECAYS:

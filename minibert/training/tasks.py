@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 
 import torch
 
+from minibert.core.inputs import IGNORE_INDEX
 from minibert.corpus import load_documents, split_documents
 from minibert.masking import encode_pair, wordpiece_word_ids
 from minibert.masking.dataset import pad_batch, token_ids
-from .finetuning import IGNORE_INDEX, align_word_labels
+from .finetuning import align_word_labels
 from . import loop
 
 __all__ = ["Example", "TAG_NAMES", "document_kind_task", "duplicate_task", "code_tagging_task", "cloze_qa_task",

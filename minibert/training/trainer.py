@@ -33,7 +33,7 @@ import torch
 from minibert.core.checkpoints import (CheckpointError, PretrainedMixin, checkpoint_files, load_into, read_state_dict,
                                        replace_folder)
 from minibert.masking.dataset import MaskedLMDataset
-from minibert.models.bert.heads import IGNORE_INDEX
+from minibert.core.inputs import IGNORE_INDEX
 from .loop import TrainingDiverged, apply_gradients, check_loss
 from .config import TrainingConfig
 from .evaluation import evaluate_mlm, unigram_baseline

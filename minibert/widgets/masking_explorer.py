@@ -13,7 +13,7 @@ from typing import Sequence
 
 import torch
 
-from ..masking import KEPT, MASKED, NOT_SELECTED, RANDOM, Masker, chinese_word_ids, wordpiece_word_ids
+from ..masking import IGNORE_INDEX, KEPT, MASKED, NOT_SELECTED, RANDOM, Masker, chinese_word_ids, wordpiece_word_ids
 
 __all__ = ["simple_tokens", "masking_view", "draw_masking", "masking_explorer", "STRATEGIES"]
 
@@ -69,7 +69,7 @@ def masking_view(text: str, strategy: str = "token", rate: float = 0.15, split=(
     masker = Masker(index[mask_token], len(vocabulary), special, rate=rate, split=split, unit=STRATEGIES[strategy])
     batch = masker(ids, torch.Generator().manual_seed(seed), word_ids=word_ids)
     seen = [vocabulary[i] for i in batch.input_ids.tolist()]
-    targets = [tokens[t] if label != -100 else None for t, label in enumerate(batch.labels.tolist())]
+    targets = [tokens[t] if label != IGNORE_INDEX else None for t, label in enumerate(batch.labels.tolist())]
     return {"tokens": tokens, "seen": seen, "targets": targets, "decisions": batch.decisions.tolist(),
             "spans": batch.spans, "word_ids": word_ids, "strategy": strategy, "rate": rate, "split": tuple(split),
             "seed": seed, "budget": masker.budget(len(pieces))}

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from minibert.core.alibi import alibi_bias
+from minibert.core.checks import integer
 from minibert.core.positions import clipped_distance_index, relative_distances, t5_buckets
 from minibert.core.rotary import rope_scores
 from minibert.models.deberta.disentangled_attention import DisentangledSelfAttention
@@ -78,8 +79,7 @@ def relative_position_matrix(scheme: str, length: int, **parameters) -> np.ndarr
 def relative_position_profile(scheme: str, window: int = PROFILE_WINDOW, **parameters) -> tuple[np.ndarray, np.ndarray]:
     """``(distances, values)``: what the scheme makes of every ``j - i`` in ``[-window, window]`` (the middle row
     of :func:`relative_position_matrix` for a ``2 window + 1``-token input, with the same ``parameters``)."""
-    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-        raise ValueError(f"window must be an integer >= 1, got {window!r}")
+    integer("", "window", window, minimum=1)
     distances = torch.arange(-window, window + 1)
     return distances.numpy(), _relative_positions(scheme, distances, **parameters)
 

@@ -24,9 +24,11 @@ E = 768 rows, projects only when E differs from H.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from functools import partial
+from typing import Any, Callable, ClassVar
 
 from minibert.core.checkpoints import BUFFER_KEYS, KeyRule, prefixed_rules
+from minibert.core.checks import choice
 from minibert.core.config import BertConfig
 from minibert.core.transformer import SHARING_MODES
 from minibert.models.bert.heads import BertForMaskedLM, BertForPreTraining, PreTrainingOutput
@@ -60,11 +62,8 @@ class AlbertConfig(BertConfig):
     cross_layer_sharing: str = "all"
 
     model_type: ClassVar[str] = "albert"
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.cross_layer_sharing not in SHARING_MODES:
-            raise ValueError(f"cross_layer_sharing must be one of {SHARING_MODES}, got {self.cross_layer_sharing!r}")
+    field_checks: ClassVar[dict[str, Callable]] = {**BertConfig.field_checks,
+                                                   "cross_layer_sharing": partial(choice, options=SHARING_MODES)}
 
     @classmethod
     def of_size(cls, size: str, **overrides: Any) -> "AlbertConfig":
@@ -88,10 +87,7 @@ class AlbertConfig(BertConfig):
 
     # -- transformers' config.json: sharing is written as layer groups ------------------------------------------
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "AlbertConfig":
-        if not isinstance(data, dict):
-            raise TypeError(f"AlbertConfig.from_dict expects a dict, got {type(data).__name__}")
-        data = dict(data)
+    def from_hf_names(cls, data: dict[str, Any]) -> dict[str, Any]:
         groups, inner = data.pop("num_hidden_groups", None), data.pop("inner_group_num", 1)
         if inner != 1:
             raise ValueError(f"inner_group_num={inner}: minibert's ALBERT has one layer per group (as every "
@@ -102,7 +98,7 @@ class AlbertConfig(BertConfig):
                 raise ValueError(f"num_hidden_groups={groups}: minibert shares all {layers} layers (1 group) or none "
                                  f"({layers} groups)")
             data["cross_layer_sharing"] = "all" if groups == 1 else "none"
-        return super().from_dict(data)
+        return super().from_hf_names(data)
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()

@@ -21,14 +21,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from minibert.core.checkpoints import BUFFER_KEYS, KeyRule, PretrainedMixin, prefixed_rules
+from minibert.core.checks import integer
 from minibert.core.config import BertConfig
 from minibert.core.inputs import IGNORE_INDEX, labels as checked_labels, sequence_labels
 from minibert.core.outputs import ModelOutput
-from minibert.core.transformer import activation_function, init_weights
+from minibert.core.transformer import activation_function
 from .model import BERT_KEY_RULES, BertModel
 
 __all__ = ["MaskedLMHead", "MaskedLMOutput", "BertForMaskedLM", "PreTrainingOutput", "BertForPreTraining",
-           "ClassifierOutput", "BertForSequenceClassification", "IGNORE_INDEX"]
+           "ClassifierOutput", "BertForSequenceClassification"]
 
 
 class MaskedLMHead(nn.Module):
@@ -81,10 +82,7 @@ class BertForMaskedLM(PretrainedMixin, nn.Module):
 
     def __init__(self, config: BertConfig):
         super().__init__()
-        self.config = config
-        self.bert = BertModel(config, add_pooler=False)
-        self.mlm = MaskedLMHead(config)
-        init_weights(self.mlm, std=config.initializer_range)
+        self.assemble(config, BertModel(config, add_pooler=False), mlm=MaskedLMHead(config))
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, labels=None, *,
                 positions: torch.Tensor | None = None, return_logits: bool | None = None,
@@ -153,11 +151,7 @@ class BertForPreTraining(PretrainedMixin, nn.Module):
 
     def __init__(self, config: BertConfig):
         super().__init__()
-        self.config = config
-        self.bert = BertModel(config)
-        self.mlm = MaskedLMHead(config)
-        self.nsp = nn.Linear(config.hidden_size, 2)
-        init_weights(self.mlm, self.nsp, std=config.initializer_range)
+        self.assemble(config, BertModel(config), mlm=MaskedLMHead(config), nsp=nn.Linear(config.hidden_size, 2))
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, labels=None, next_sentence_label=None,
                 *, return_logits: bool | None = None, output_attentions: bool = False, label_smoothing: float = 0.0,
@@ -185,9 +179,7 @@ def resolve_num_labels(config: BertConfig, num_labels: int | None) -> int:
     """``num_labels`` as given, else as many as the checkpoint's ``id2label`` names, else 2."""
     if num_labels is None:
         num_labels = len(config.extra.get("id2label", {})) or 2
-    if isinstance(num_labels, bool) or not isinstance(num_labels, int) or num_labels < 1:
-        raise ValueError(f"num_labels must be a positive integer, got {num_labels!r}")
-    return num_labels
+    return integer("", "num_labels", num_labels, minimum=1)
 
 
 class LabelNames:
@@ -211,12 +203,10 @@ class BertForSequenceClassification(LabelNames, PretrainedMixin, nn.Module):
 
     def __init__(self, config: BertConfig, num_labels: int | None = None):
         super().__init__()
-        self.config = config
-        self.num_labels = num_labels = resolve_num_labels(config, num_labels)
-        self.bert = BertModel(config)
-        self.dropout = nn.Dropout(config.extra.get("classifier_dropout") or config.hidden_dropout_prob)
-        self.classifier = nn.Linear(config.hidden_size, num_labels)
-        init_weights(self.classifier, std=config.initializer_range)
+        self.num_labels = resolve_num_labels(config, num_labels)
+        self.assemble(config, BertModel(config),
+                      dropout=nn.Dropout(config.extra.get("classifier_dropout") or config.hidden_dropout_prob),
+                      classifier=nn.Linear(config.hidden_size, self.num_labels))
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, labels=None,
                 output_attentions: bool = False) -> ClassifierOutput:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from minibert.core.attention import attention_bias
+from minibert.core.attention import attention_mask_bias
 from minibert.core.checkpoints import BUFFER_KEYS, KeyRule, PretrainedMixin
 from minibert.core.config import BertConfig
 from minibert.core.inputs import binary_mask, positions, token_ids, token_types
@@ -156,12 +156,8 @@ class BertModel(PretrainedMixin, nn.Module):
         x = self.embeddings(input_ids, token_type_ids, position_ids)
         if self.embedding_projection is not None:
             x = self.embedding_projection(x)
-        bias = None
-        if mask is not None and not bool(mask.all()):
-            # (B, T) key mask -> (B, 1, 1, T); (B, T, T) -> (B, 1, T, T): both broadcast over heads.
-            mask = mask[:, None, None, :] if mask.dim() == 2 else mask[:, None]
-            bias = attention_bias(mask, x.dtype)
-        x, attentions, hidden_states = self.encoder(x, bias, output_attentions, output_hidden_states)
+        x, attentions, hidden_states = self.encoder(x, attention_mask_bias(mask, x.dtype), output_attentions,
+                                                    output_hidden_states)
         return BertOutput(
             last_hidden_state=x,
             pooler_output=self.pooler(x) if self.pooler is not None else None,

@@ -27,11 +27,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from minibert.core.attention import attention_bias
+from minibert.core.attention import attention_mask_bias
 from minibert.core.checkpoints import KeyRule, PretrainedMixin, prefixed_rules
 from minibert.core.config import BertConfig
 from minibert.core.positions import deberta_log_buckets
-from minibert.core.transformer import EncoderLayer, activation_function, init_weights
+from minibert.core.transformer import EncoderLayer, LayerStack, activation_function, init_weights
 from minibert.models.bert.heads import BertForMaskedLM, MaskedLMHead, _mlm_output
 from minibert.models.bert.model import BertOutput, check_inputs
 from .disentangled_attention import POSITION_TERMS, DisentangledSelfAttention
@@ -162,13 +162,12 @@ class DebertaConv(nn.Module):
         return self.norm(layer_output + self.activation(self.dropout(out))) * real
 
 
-class DebertaV2Encoder(nn.Module):
+class DebertaV2Encoder(LayerStack):
     """The layers, the shared relative embedding table (optionally layer-normed) and the optional convolution."""
 
     def __init__(self, config: DebertaV2Config):
-        super().__init__()
         c = config
-        self.layers = nn.ModuleList(
+        super().__init__(
             EncoderLayer(c.hidden_size, c.num_attention_heads, c.intermediate_size, c.hidden_act,
                          c.hidden_dropout_prob, c.attention_probs_dropout_prob, c.layer_norm_eps,
                          attention=DisentangledSelfAttention(
@@ -189,16 +188,16 @@ class DebertaV2Encoder(nn.Module):
         table = self.relative_embeddings.weight
         return self.relative_norm(table) if self.relative_norm is not None else table
 
+    def layer_step(self, i, x, mask, need_weights, embeddings, real, relative_embeddings):
+        """Every layer reads the one relative table; the convolution over the embeddings joins after the first."""
+        x, weights = self.layers[i](x, mask, need_weights=need_weights, relative_embeddings=relative_embeddings)
+        if i == 0 and self.conv is not None:
+            x = self.conv(embeddings, x, real)
+        return x, weights
+
     def forward(self, x, bias, real, output_attentions=False, output_hidden_states=False):
-        table = self.relative_table()
-        embeddings, attentions, hidden_states = x, [], [x]
-        for index, layer in enumerate(self.layers):
-            x, weights = layer(x, bias, output_attentions, relative_embeddings=table)
-            if index == 0 and self.conv is not None:
-                x = self.conv(embeddings, x, real)
-            attentions.append(weights)
-            hidden_states.append(x)
-        return x, attentions, hidden_states
+        return super().forward(x, bias, output_attentions, output_hidden_states, embeddings=x, real=real,
+                               relative_embeddings=self.relative_table())
 
 
 DEBERTA_KEY_RULES = [
@@ -248,8 +247,8 @@ class DebertaV2Model(PretrainedMixin, nn.Module):
             raise ValueError("DeBERTa takes a (batch, T) attention_mask (1 = real token, 0 = padding)")
         real = mask if mask is not None else torch.ones_like(input_ids, dtype=torch.bool)
         x = self.embeddings(input_ids, token_type_ids, position_ids, real)
-        bias = None if bool(real.all()) else attention_bias(real[:, None, None, :], x.dtype)
-        x, attentions, hidden = self.encoder(x, bias, real, output_attentions, output_hidden_states)
+        x, attentions, hidden = self.encoder(x, attention_mask_bias(real, x.dtype), real, output_attentions,
+                                             output_hidden_states)
         return BertOutput(last_hidden_state=x, attentions=tuple(attentions) if output_attentions else None,
                           hidden_states=tuple(hidden) if output_hidden_states else None)
 
@@ -268,9 +267,7 @@ def enhanced_mask_decoder(model: DebertaV2Model, hidden_states, attention_mask=N
                          "equal hidden_size")
     if position_ids is None:
         position_ids = torch.arange(length, device=context.device)
-    bias = None
-    if attention_mask is not None and not bool(attention_mask.bool().all()):
-        bias = attention_bias(attention_mask.bool()[:, None, None, :], context.dtype)
+    bias = attention_mask_bias(None if attention_mask is None else attention_mask.bool(), context.dtype)
     query = context + model.embeddings.position(position_ids)
     last, table = model.encoder.layers[-1], model.encoder.relative_table()
     for _ in range(steps):
@@ -294,13 +291,11 @@ class DebertaV2ForMaskedLM(PretrainedMixin, nn.Module):
     hf_architecture = "DebertaV2ForMaskedLM"
     hf_key_rules = prefixed_rules(DEBERTA_KEY_RULES, hf="deberta.", ours="deberta.") + _LM_RULES
     hf_ignore = (r"position_ids$", r"^mask_predictions\.", r"^cls\.", r"^lm_predictions\.lm_head\.decoder\.")
+    encoder_attribute = "deberta"
 
     def __init__(self, config: DebertaV2Config):
         super().__init__()
-        self.config = config
-        self.deberta = DebertaV2Model(config, absolute_positions=True)
-        self.mlm = MaskedLMHead(config)
-        init_weights(self.mlm, std=config.initializer_range)
+        self.assemble(config, DebertaV2Model(config, absolute_positions=True), mlm=MaskedLMHead(config))
 
     @property
     def uses_enhanced_mask_decoder(self) -> bool:

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from minibert.core.outputs import ModelOutput
-from minibert.models.bert.heads import IGNORE_INDEX
+from minibert.core.inputs import IGNORE_INDEX
 
 __all__ = ["soften", "DistillationTerms", "distillation_loss", "Distiller", "SANH_RECIPE"]
 

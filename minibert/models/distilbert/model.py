@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Sequence
 import torch
 
 from minibert.core.checkpoints import KeyRule, prefixed_rules
+from minibert.core.checks import integer
 from minibert.core.config import BertConfig
 from minibert.models.bert.heads import BertForMaskedLM
 from minibert.models.bert.model import BertModel
@@ -56,17 +57,14 @@ class DistilBertConfig(BertConfig):
             raise ValueError(f"DistilBERT's LayerNorm epsilon is fixed at {_FIXED_EPS} (transformers hard-codes it)")
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "DistilBertConfig":
-        if not isinstance(data, dict):
-            raise TypeError(f"DistilBertConfig.from_dict expects a dict, got {type(data).__name__}")
-        data = dict(data)
+    def from_hf_names(cls, data: dict[str, Any]) -> dict[str, Any]:
         if data.pop("sinusoidal_pos_embds", False):
             raise ValueError("sinusoidal_pos_embds=True (fixed sinusoidal positions) is not supported; minibert's "
                              "DistilBERT learns its position embeddings, as the released checkpoints do")
         for hf_name, ours in _HF_NAMES.items():
             if hf_name in data:
                 data[ours] = data.pop(hf_name)
-        return super().from_dict(data)
+        return super().from_hf_names(data)
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
@@ -129,9 +127,8 @@ class DistilBertForMaskedLM(BertForMaskedLM):
 def spread_layers(teacher_layers: int, student_layers: int) -> list[int]:
     """Teacher layers a student keeps: the first, the last and evenly spread between,
     ``round(k (L_t - 1) / (L_s - 1))``. For 12 -> 6: ``[0, 2, 4, 7, 9, 11]``, DistilBERT's published choice."""
-    for name, value in (("teacher_layers", teacher_layers), ("student_layers", student_layers)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    integer("", "teacher_layers", teacher_layers, minimum=1)
+    integer("", "student_layers", student_layers, minimum=1)
     if student_layers > teacher_layers:
         raise ValueError(f"the student ({student_layers} layers) cannot be deeper than the teacher "
                          f"({teacher_layers} layers): there are not enough layers to copy")

@@ -24,11 +24,11 @@ from torch import nn
 
 from minibert.core.attention import causal_mask
 from minibert.core.checkpoints import PretrainedMixin
+from minibert.core.checks import integer
 from minibert.core.config import BertConfig
 from minibert.core.outputs import ModelOutput
-from minibert.core.transformer import init_weights
-from minibert.models.bert.heads import IGNORE_INDEX, BertForMaskedLM, MaskedLMHead
-from minibert.core.inputs import binary_mask, integer_tensor, labels as checked_labels, token_ids
+from minibert.core.inputs import IGNORE_INDEX, binary_mask, integer_tensor, labels as checked_labels, token_ids
+from minibert.models.bert.heads import BertForMaskedLM, MaskedLMHead
 from minibert.models.bert.model import BertModel
 
 __all__ = ["CausalLM", "CausalLMOutput", "next_token_loss"]
@@ -62,10 +62,7 @@ class CausalLM(PretrainedMixin, nn.Module):
 
     def __init__(self, config: BertConfig):
         super().__init__()
-        self.config = config
-        self.bert = BertModel(config, add_pooler=False)
-        self.mlm = MaskedLMHead(config)
-        init_weights(self.mlm, std=config.initializer_range)
+        self.assemble(config, BertModel(config, add_pooler=False), mlm=MaskedLMHead(config))
 
     def _extra_hf_config(self) -> dict:
         return {"is_decoder": True}
@@ -104,8 +101,7 @@ class CausalLM(PretrainedMixin, nn.Module):
         ids = prompt.unsqueeze(0) if single else prompt
         if ids.dim() != 2 or ids.shape[1] == 0:
             raise ValueError(f"prompt must be a non-empty (T,) or (batch, T) tensor, got shape {tuple(prompt.shape)}")
-        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}")
+        integer("", "max_new_tokens", max_new_tokens, minimum=1)
         limit = self.config.max_position_embeddings
         if ids.shape[1] + max_new_tokens > limit:
             raise ValueError(f"prompt ({ids.shape[1]}) + max_new_tokens ({max_new_tokens}) exceeds the model's "

@@ -32,17 +32,12 @@ from typing import Any, Hashable, Sequence
 
 import torch
 
+from minibert.core.checks import integer, number
+from minibert.masking.mlm import as_generator
+
 __all__ = ["t5_noise_mask", "span_corrupt", "span_uncorrupt", "t5_span_corruption", "t5_span_length_pmf",
            "Noised", "token_masking", "token_deletion", "text_infilling", "sentence_permutation",
            "document_rotation", "poisson_span_lengths", "spans_of"]
-
-
-def _generator(generator) -> torch.Generator:
-    if isinstance(generator, torch.Generator):
-        return generator
-    if isinstance(generator, int) and not isinstance(generator, bool):
-        return torch.Generator().manual_seed(generator)
-    raise TypeError(f"pass a torch.Generator or an integer seed, got {type(generator).__name__}")
 
 
 def _tokens(tokens, name: str = "tokens") -> list:
@@ -55,13 +50,6 @@ def _tokens(tokens, name: str = "tokens") -> list:
     if len(tokens) == 0:
         raise ValueError(f"{name} is empty: there is nothing to corrupt")
     return list(tokens)
-
-
-def _fraction(name: str, value, low_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value < 1 if low_open else 0 <= value < 1):
-        interval = "(0, 1)" if low_open else "[0, 1)"
-        raise ValueError(f"{name} must be a fraction in {interval}, got {value!r}")
-    return float(value)
 
 
 def _random_segmentation(num_items: int, num_segments: int, generator: torch.Generator) -> list[int]:
@@ -78,12 +66,10 @@ def t5_noise_mask(length: int, noise_density: float = 0.15, mean_span_length: fl
                   generator=0) -> list[bool]:
     """T5's ``random_spans_noise_mask``: ``True`` at the ``round(density * length)`` corrupted positions, in
     ``round(noise / mean_span_length)`` spans (at least one token and one span; at least one token stays)."""
-    if isinstance(length, bool) or not isinstance(length, int) or length < 2:
-        raise ValueError(f"length must be an integer >= 2 (one token to corrupt, one to keep), got {length!r}")
-    density = _fraction("noise_density", noise_density, low_open=True)
-    if not mean_span_length >= 1:
-        raise ValueError(f"mean_span_length must be >= 1, got {mean_span_length!r}")
-    generator = _generator(generator)
+    integer("", "length", length, minimum=2, why="one token to corrupt, one to keep")
+    density = number("", "noise_density", noise_density, 0.0, 1.0, low_open=True, high_open=True)
+    mean_span_length = number("", "mean_span_length", mean_span_length, low=1.0)
+    generator = as_generator(generator)
     num_noise = min(max(int(round(length * density)), 1), length - 1)
     num_spans = max(int(round(num_noise / mean_span_length)), 1)
     num_spans = min(num_spans, length - num_noise)  # every span needs a gap before it
@@ -191,7 +177,8 @@ def _choose(n: int, k: int, generator: torch.Generator) -> list[int]:
 
 def token_masking(tokens, ratio: float = 0.15, mask_token: Hashable = "[MASK]", generator=0) -> Noised:
     """Replace ``round(ratio * n)`` random tokens by ``mask_token`` (BERT's masking, without the 80/10/10)."""
-    tokens, ratio, generator = _tokens(tokens), _fraction("ratio", ratio), _generator(generator)
+    tokens, ratio = _tokens(tokens), number("", "ratio", ratio, 0.0, 1.0, high_open=True)
+    generator = as_generator(generator)
     positions = _choose(len(tokens), round(ratio * len(tokens)), generator)
     chosen = set(positions)
     source = [mask_token if i in chosen else t for i, t in enumerate(tokens)]
@@ -200,7 +187,8 @@ def token_masking(tokens, ratio: float = 0.15, mask_token: Hashable = "[MASK]", 
 
 def token_deletion(tokens, ratio: float = 0.15, generator=0) -> Noised:
     """Delete ``round(ratio * n)`` random tokens: unlike masking, the input does not say where they were."""
-    tokens, ratio, generator = _tokens(tokens), _fraction("ratio", ratio), _generator(generator)
+    tokens, ratio = _tokens(tokens), number("", "ratio", ratio, 0.0, 1.0, high_open=True)
+    generator = as_generator(generator)
     positions = _choose(len(tokens), round(ratio * len(tokens)), generator)
     gone = set(positions)
     return Noised([t for i, t in enumerate(tokens) if i not in gone], tokens, {"positions": positions})
@@ -209,11 +197,9 @@ def token_deletion(tokens, ratio: float = 0.15, generator=0) -> Noised:
 def poisson_span_lengths(budget: int, poisson_lambda: float = 3.0, generator=0) -> list[int]:
     """Span lengths drawn from Poisson(``poisson_lambda``) until they cover ``budget`` tokens; the last one is cut
     so that they sum to exactly ``budget`` (as fairseq's BART does). Zero lengths are kept: each is an insertion."""
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
-        raise ValueError(f"budget must be an integer >= 0, got {budget!r}")
-    if not poisson_lambda > 0:
-        raise ValueError(f"poisson_lambda must be > 0, got {poisson_lambda!r}")
-    generator = _generator(generator)
+    integer("", "budget", budget, minimum=0)
+    poisson_lambda = number("", "poisson_lambda", poisson_lambda, low=0.0, low_open=True)
+    generator = as_generator(generator)
     lengths: list[int] = []
     covered = 0
     rate = torch.full((max(8, 2 * int(budget / poisson_lambda) + 1),), float(poisson_lambda), dtype=torch.float64)
@@ -231,7 +217,8 @@ def text_infilling(tokens, ratio: float = 0.3, poisson_lambda: float = 3.0, mask
     """Cover ``round(ratio * n)`` tokens with spans of Poisson(``poisson_lambda``) lengths, each replaced by ONE
     ``mask_token``. Spans go into random gaps between the kept tokens (the same gap may take several).
     ``edits["spans"]``: ``(start, length)`` in the original, in order; one ``[MASK]`` in the source per span."""
-    tokens, ratio, generator = _tokens(tokens), _fraction("ratio", ratio), _generator(generator)
+    tokens, ratio = _tokens(tokens), number("", "ratio", ratio, 0.0, 1.0, high_open=True)
+    generator = as_generator(generator)
     lengths = poisson_span_lengths(round(ratio * len(tokens)), poisson_lambda, generator)
     kept = len(tokens) - sum(lengths)
     order = torch.randperm(len(lengths), generator=generator).tolist()  # which span goes first in the text
@@ -254,7 +241,7 @@ def sentence_permutation(sentences: Sequence[Sequence], generator=0) -> Noised:
     if isinstance(sentences, str) or not isinstance(sentences, Sequence) or len(sentences) == 0:
         raise ValueError("sentences must be a non-empty list of sentences, each a list of tokens")
     sentences = [_tokens(s, "each sentence") for s in sentences]
-    order = torch.randperm(len(sentences), generator=_generator(generator)).tolist()
+    order = torch.randperm(len(sentences), generator=as_generator(generator)).tolist()
     source = [t for k in order for t in sentences[k]]
     return Noised(source, [t for s in sentences for t in s], {"order": order})
 
@@ -263,5 +250,5 @@ def document_rotation(tokens, generator=0) -> Noised:
     """Pick a token uniformly at random and rotate the document to start with it; the model must find the start.
     ``edits["offset"]``: the original index of the source's first token."""
     tokens = _tokens(tokens)
-    offset = int(torch.randint(len(tokens), (1,), generator=_generator(generator)))
+    offset = int(torch.randint(len(tokens), (1,), generator=as_generator(generator)))
     return Noised(tokens[offset:] + tokens[:offset], tokens, {"offset": offset})

@@ -88,11 +88,9 @@ class XLMConfig(BertConfig):
             raise ValueError(f"XLM uses exact 'gelu' or 'relu', got {self.hidden_act!r}")
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "XLMConfig":
-        if not isinstance(data, dict):
-            raise TypeError(f"XLMConfig.from_dict expects a dict, got {type(data).__name__}")
+    def from_hf_names(cls, data: dict[str, Any]) -> dict[str, Any]:
         if "emb_dim" not in data:  # already in BertConfig's names
-            return super().from_dict(data)
+            return super().from_hf_names(data)
         for key, bad in _XLM_UNSUPPORTED.items():
             if data.get(key) == bad:
                 raise ValueError(f"XLM checkpoints with {key}={bad} are not supported by minibert's XLMModel")
@@ -103,9 +101,9 @@ class XLMConfig(BertConfig):
         translated["type_vocab_size"] = languages if uses_languages else 0
         translated["intermediate_size"] = 4 * translated["hidden_size"]
         translated["hidden_act"] = "gelu" if translated.pop("gelu_activation", True) else "relu"
+        # XLM-only keys (summary_*, lang2id ...) change nothing in the encoder and are not kept
         fields = {f.name for f in dataclasses.fields(cls)}
-        known = {k: v for k, v in translated.items() if k in fields}
-        return cls(**known)  # XLM-only keys (summary_*, lang2id ...) change nothing in the encoder
+        return {k: v for k, v in translated.items() if k in fields}
 
     def to_hf_dict(self, architecture: str = "XLMModel") -> dict[str, Any]:
         return {"architectures": [architecture], "model_type": "xlm", "vocab_size": self.vocab_size,

@@ -1,24 +1,29 @@
 """XLNet's hyper-parameters (chapter 12), under ``transformers.XLNetConfig``'s names and defaults.
 
 XLNet keeps Hugging Face's names (``d_model``, ``n_layer``, ``n_head``) because its checkpoints' ``config.json`` use
-them; ``from_dict`` refuses the options minibert's XLNet does not implement rather than ignore them.
+them; the checks are :class:`~minibert.core.config.ConfigBase`'s, shared with every other config.
+``from_dict`` refuses the options minibert's XLNet does not implement rather than ignore them.
 """
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Callable, ClassVar
 
-from minibert.core.checks import choice, integer, number
+from minibert.core.checks import choice
+from minibert.core.config import COUNT, EPSILON, POSITIVE, PROBABILITY, STD, ConfigBase
 
 __all__ = ["XLNetConfig"]
 
 
 _UNSUPPORTED = {"attn_type": "bi", "bi_data": False, "same_length": False}
+# what to_hf_dict writes itself: these keys of a config.json are read (and refused if unsupported), not kept
+_WRITTEN_BACK = {"d_head", "attn_type", "bi_data", "same_length", "clamp_len", "reuse_len", "use_mems_eval",
+                 "use_mems_train"}
 
 
 @dataclass
-class XLNetConfig:
+class XLNetConfig(ConfigBase):
     """XLNet's hyper-parameters under ``transformers.XLNetConfig``'s names and defaults (XLNet-large)."""
 
     vocab_size: int = 32000
@@ -32,21 +37,20 @@ class XLNetConfig:
     initializer_range: float = 0.02
     mem_len: int | None = 512
     pad_token_id: int = 5
-    extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        for name in ("vocab_size", "d_model", "n_layer", "n_head", "d_inner"):
-            integer("XLNetConfig", name, getattr(self, name), minimum=1)
-        if self.d_model % self.n_head:
-            raise ValueError(f"d_model ({self.d_model}) must be divisible by n_head ({self.n_head})")
-        choice("XLNetConfig", "ff_activation", self.ff_activation, ("gelu", "relu", "gelu_new"))
-        number("XLNetConfig", "dropout", self.dropout, 0.0, 1.0, high_open=True)
-        number("XLNetConfig", "layer_norm_eps", self.layer_norm_eps, low=0.0, low_open=True)
-        number("XLNetConfig", "initializer_range", self.initializer_range, low=0.0)
-        integer("XLNetConfig", "mem_len", self.mem_len, minimum=0, none=True)
-        integer("XLNetConfig", "pad_token_id", self.pad_token_id, minimum=0, none=True)
-        if self.pad_token_id is not None and self.pad_token_id >= self.vocab_size:
-            raise ValueError(f"pad_token_id {self.pad_token_id} is outside the vocabulary [0, {self.vocab_size})")
+    model_type: ClassVar[str] = "xlnet"
+    field_checks: ClassVar[dict[str, Callable]] = {
+        **dict.fromkeys(("vocab_size", "d_model", "n_layer", "n_head", "d_inner"), POSITIVE),
+        "ff_activation": partial(choice, options=("gelu", "relu", "gelu_new")),
+        "dropout": PROBABILITY,
+        "layer_norm_eps": EPSILON,
+        "initializer_range": STD,
+        "mem_len": partial(COUNT, none=True),
+        "pad_token_id": partial(COUNT, none=True),
+    }
+    heads_split: ClassVar[tuple[str, str]] = ("d_model", "n_head")
+    padding_in: ClassVar[tuple[str, str]] = ("pad_token_id", "vocab_size")
+    hf_ignored_keys: ClassVar[frozenset[str]] = ConfigBase.hf_ignored_keys | _WRITTEN_BACK
 
     @property
     def d_head(self) -> int:
@@ -58,21 +62,17 @@ class XLNetConfig:
         return cls(**{**dict(vocab_size=1000, d_model=64, n_layer=2, n_head=4, d_inner=256, mem_len=32), **overrides})
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "XLNetConfig":
-        if not isinstance(data, dict):
-            raise TypeError(f"XLNetConfig.from_dict expects a dict, got {type(data).__name__}")
+    def from_hf_names(cls, data: dict[str, Any]) -> dict[str, Any]:
         for key, supported in _UNSUPPORTED.items():
             if key in data and data[key] != supported:
                 raise ValueError(f"{key}={data[key]!r} is not supported by minibert's XLNet (only {supported!r})")
         if (data.get("clamp_len") or -1) > 0 or data.get("reuse_len"):
             raise ValueError("clamp_len > 0 and reuse_len are not supported by minibert's XLNet")
-        names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
         if "d_head" in data and data["d_head"] != data.get("d_model", cls.d_model) // data.get("n_head", cls.n_head):
             raise ValueError("d_head must equal d_model / n_head")
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return data
 
     def to_hf_dict(self, architecture: str = "XLNetLMHeadModel") -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
-        return {"architectures": [architecture], "model_type": "xlnet", **data, "d_head": self.d_head,
-                "attn_type": "bi", "bi_data": False, "same_length": False, "clamp_len": -1, "reuse_len": None,
-                "use_mems_eval": True, "use_mems_train": False, **self.extra}
+        return {**super().to_hf_dict(architecture), "d_head": self.d_head, "attn_type": "bi", "bi_data": False,
+                "same_length": False, "clamp_len": -1, "reuse_len": None, "use_mems_eval": True,
+                "use_mems_train": False}

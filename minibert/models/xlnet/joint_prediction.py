@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from minibert.core.inputs import IGNORE_INDEX
 from minibert.training.loop import fit
 
 __all__ = ["CITIES", "TEMPLATES", "CityCorpus", "exact_tables", "mlm_tables", "expected_log_likelihood",
@@ -147,7 +148,7 @@ def train_city_mlm(corpus: CityCorpus, steps: int = 300, seed: int = 0, batch: i
         masked = torch.zeros_like(ids, dtype=torch.bool)
         masked[rows, start] = which != 1
         masked[rows, start + 1] = which != 0
-        labels = torch.where(masked, ids, torch.full_like(ids, -100))
+        labels = torch.where(masked, ids, torch.full_like(ids, IGNORE_INDEX))
         return {"input_ids": ids.masked_fill(masked, mask_id), "attention_mask": attention, "labels": labels}
 
     losses = fit(model, next_batch, steps, lr)

@@ -111,6 +111,8 @@ class XLNetModel(nn.Module):
             different = token_type_ids[:, :, None] != keys[:, None, :]
         h = self.dropout(self.word_embedding(input_ids))
         g = None if targets is None else self.dropout(self.mask_emb.expand(batch, targets.shape[1], -1))
+        # Two streams under two masks pass through every layer, so this is not LayerStack's one-stream loop; the
+        # memory rule is Transformer-XL's (remember).
         new_memory, attentions = [], []
         for index, layer in enumerate(self.layers):
             new_memory.append(remember(None if memory is None else memory[index], h, self.config.mem_len))

@@ -29,6 +29,8 @@ import math
 
 import torch
 
+from minibert.core.checks import integer
+
 __all__ = ["sample_order", "check_order", "rank_of", "permutation_masks", "prediction_targets", "target_mapping",
            "to_perm_mask", "xlnet_batch_masks"]
 
@@ -36,9 +38,7 @@ __all__ = ["sample_order", "check_order", "rank_of", "permutation_masks", "predi
 def sample_order(length: int, generator: torch.Generator | None = None) -> torch.Tensor:
     """A factorisation order: a uniformly random permutation of ``0..length-1``; ``order[t]`` is the position
     predicted at step ``t``."""
-    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
-        raise ValueError(f"length must be a positive integer, got {length!r}")
-    return torch.randperm(length, generator=generator)
+    return torch.randperm(integer("", "length", length, minimum=1), generator=generator)
 
 
 def check_order(order, length: int | None = None) -> torch.Tensor:
