@@ -12,6 +12,7 @@ import platform
 import random
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = ["setup", "versions", "on_colab", "on_binder", "CheckResult", "check_environment", "print_environment",
            "GITHUB_REPOSITORY", "REPO_URL", "release_tag", "colab_url", "binder_url"]
@@ -96,6 +97,17 @@ def versions() -> dict[str, str | None]:
     return found
 
 
+def cpu_model() -> str:
+    """The processor's name (``/proc/cpuinfo`` on Linux), for the record a long experiment writes beside its results."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def on_colab() -> bool:
     return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
 
@@ -123,7 +135,7 @@ def check_environment() -> list[CheckResult]:
     try:
         from .core.checkpoints import resolve_checkpoint
 
-        folder = resolve_checkpoint("sentence-transformers/all-MiniLM-L6-v2", local_files_only=True)
+        resolve_checkpoint("sentence-transformers/all-MiniLM-L6-v2", local_files_only=True)
         results.append(CheckResult("all-MiniLM-L6-v2 weights", True, "found offline"))
     except Exception as err:
         results.append(CheckResult("all-MiniLM-L6-v2 weights", False, str(err)))

@@ -38,6 +38,7 @@ import torch
 
 from minibert.models.bert.heads import BertForMaskedLM
 from minibert.models.electra import Electra, ElectraConfig, UnigramElectra, detection_metrics
+from minibert.environment import cpu_model
 from minibert.training import Trainer, TrainingConfig
 from minibert.training.evaluation import unigram_frequencies
 from minibert.training.pretrain import build_datasets, load_tokenizer
@@ -115,15 +116,6 @@ def summarise(results: dict[int, dict]) -> dict:
     out["cpu_seconds_per_run"] = round(statistics.fmean(r["cpu_seconds"] for r in results.values()), 1)
     return out
 
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -228,3 +228,52 @@ def test_fit_learns_a_corpus_task(tokenizer):
     assert batch["labels"].shape == batch["input_ids"].shape
     with pytest.raises(ValueError, match="no training examples"):
         tasks.fit(model, [], 0, steps=1)
+
+
+def _labelled(n, label_of=lambda i: i % 2):
+    from minibert.training.tasks import Example
+    g = torch.Generator().manual_seed(n)
+    return [Example(torch.randint(5, 50, (3 + i % 4,), generator=g).tolist(), [0] * (3 + i % 4), label=label_of(i))
+            for i in range(n)]
+
+
+def test_validation_split_sets_aside_a_fixed_share_without_overlap():
+    from minibert.training.tasks import validation_split
+    examples = _labelled(50)
+    train, validation = validation_split(examples, 0.2, seed=3)
+    assert len(validation) == 10 and len(train) == 40
+    assert {id(e) for e in train}.isdisjoint(id(e) for e in validation)
+    assert {id(e) for e in train + validation} == {id(e) for e in examples}
+    again = validation_split(examples, 0.2, seed=3)
+    assert [id(e) for e in again[1]] == [id(e) for e in validation]  # reproducible
+    assert [id(e) for e in validation_split(examples, 0.2, seed=4)[1]] != [id(e) for e in validation]
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        validation_split(examples, 1.0)
+    with pytest.raises(ValueError, match="too few"):
+        validation_split(examples[:2], 0.1)
+
+
+def test_majority_accuracy_answers_the_most_frequent_training_label():
+    from minibert.training.tasks import majority_accuracy
+    train = _labelled(10, lambda i: int(i < 7))  # seven 1s, three 0s
+    test = _labelled(8, lambda i: int(i < 2))  # two 1s, six 0s
+    assert majority_accuracy(train, test) == 2 / 8
+    assert majority_accuracy(_labelled(4), _labelled(4, lambda i: 0)) == 1.0  # a tie picks the smaller label
+
+
+def test_seeded_model_gives_both_starts_the_same_head_and_predict_runs_in_chunks():
+    from minibert.training.tasks import accuracy, predict, seeded_model
+    config = BertConfig(vocab_size=60, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=32, max_position_embeddings=16)
+    source = BertForMaskedLM(config)
+    make = lambda: BertForSequenceClassification(config, 2)  # noqa: E731
+    pre, scratch = seeded_model(make, 5, source).eval(), seeded_model(make, 5).eval()
+    assert torch.equal(pre.classifier.weight, scratch.classifier.weight)
+    assert torch.equal(pre.bert.embeddings.token.weight, source.bert.embeddings.token.weight)
+    assert not torch.equal(scratch.bert.embeddings.token.weight, pre.bert.embeddings.token.weight)
+    assert torch.equal(seeded_model(make, 5).classifier.weight, scratch.classifier.weight)
+    examples = _labelled(9)
+    whole, chunked = predict(pre, examples, 0, chunk=64).logits, predict(pre, examples, 0, chunk=4).logits
+    assert whole.shape == (9, 2) and (whole - chunked).abs().max() < 1e-5
+    labels = torch.tensor([e.label for e in examples])
+    assert accuracy(pre, examples, 0) == float((whole.argmax(-1) == labels).double().mean())

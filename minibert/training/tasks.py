@@ -20,6 +20,8 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Callable
 
 import torch
 
@@ -27,11 +29,11 @@ from minibert.core.inputs import IGNORE_INDEX
 from minibert.corpus import load_documents, split_documents
 from minibert.masking import encode_pair, wordpiece_word_ids
 from minibert.masking.dataset import pad_batch, token_ids
-from .finetuning import align_word_labels
+from .finetuning import align_word_labels, with_encoder
 from . import loop
 
 __all__ = ["Example", "TAG_NAMES", "document_kind_task", "duplicate_task", "code_tagging_task", "cloze_qa_task",
-           "collate", "fit"]
+           "collate", "fit", "seeded_model", "predict", "accuracy", "majority_accuracy", "validation_split"]
 
 TAG_NAMES = ["O", "B-CODE", "I-CODE"]
 _QUOTED = re.compile(r'"([^"]+)"')
@@ -239,3 +241,54 @@ def fit(model: torch.nn.Module, examples: list[Example], pad_id: int, steps: int
     losses = loop.fit(model, next_batch, steps, learning_rate, warmup_steps=int(warmup * steps), max_grad_norm=1.0)
     model.eval()
     return losses
+
+
+def seeded_model(make_model: Callable[[], torch.nn.Module], seed: int,
+                 encoder: torch.nn.Module | None = None) -> torch.nn.Module:
+    """``make_model()`` after ``torch.manual_seed(seed)``, with ``encoder``'s weights copied in when given
+    (:func:`~minibert.training.finetuning.with_encoder`). The same seed gives a pre-trained model and one started
+    from random weights the same freshly initialised head, so the two starts differ only in the encoder."""
+    torch.manual_seed(seed)
+    model = make_model()
+    return with_encoder(model, encoder) if encoder is not None else model
+
+
+def predict(model: torch.nn.Module, examples: list[Example], pad_id: int, chunk: int = 64) -> SimpleNamespace:
+    """The model's outputs (``logits``, or ``start_logits`` and ``end_logits``) on all ``examples``, run ``chunk``
+    at a time (one batch of hundreds would need gigabytes). The model is run in the mode it is in: models fresh from
+    :func:`fit` are in eval mode."""
+    batch = {k: v for k, v in collate(examples, pad_id).items()
+             if k in ("input_ids", "token_type_ids", "attention_mask")}
+    with torch.no_grad():
+        parts = [model(**{k: v[i:i + chunk] for k, v in batch.items()}) for i in range(0, len(examples), chunk)]
+    names = [n for n in ("logits", "start_logits", "end_logits") if getattr(parts[0], n, None) is not None]
+    return SimpleNamespace(**{n: torch.cat([getattr(p, n) for p in parts]) for n in names})
+
+
+def accuracy(model: torch.nn.Module, examples: list[Example], pad_id: int) -> float:
+    """The share of ``examples`` whose ``label`` is the model's top class."""
+    logits = predict(model, examples, pad_id).logits
+    return float((logits.argmax(-1) == torch.tensor([e.label for e in examples])).double().mean())
+
+
+def majority_accuracy(train: list[Example], test: list[Example]) -> float:
+    """The accuracy on ``test`` of always answering the most frequent label of ``train`` (ties: the smaller label)."""
+    labels = [e.label for e in train]
+    majority = max(sorted(set(labels)), key=labels.count)
+    return sum(e.label == majority for e in test) / len(test)
+
+
+def validation_split(examples: list[Example], fraction: float = 0.2,
+                     seed: int = 0) -> tuple[list[Example], list[Example]]:
+    """``(train, validation)``: a random ``fraction`` of the training examples set aside to choose settings such as
+    the learning rate, so that the test set is never used for a choice. The split is by example, not by document:
+    validation sentences come from training documents, so validation scores run higher than test scores; they only
+    rank settings."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must be between 0 and 1, got {fraction!r}")
+    order = list(range(len(examples)))
+    random.Random(seed).shuffle(order)
+    cut = round(len(examples) * fraction)
+    if not 0 < cut < len(examples):
+        raise ValueError(f"{len(examples)} examples are too few to set {fraction:.0%} aside")
+    return [examples[i] for i in sorted(order[cut:])], [examples[i] for i in sorted(order[:cut])]
