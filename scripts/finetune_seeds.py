@@ -42,6 +42,7 @@ from pathlib import Path
 
 import torch
 
+from minibert.core.files import atomic_write_text
 from minibert import BertForMaskedLM, BertForSequenceClassification
 from minibert.environment import cpu_model
 from minibert.training import tasks
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> dict:
     output["cpu_seconds"] = round(time.process_time() - cpu_started)
     output["hardware"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(output, indent=1) + "\n", encoding="utf-8")
+    atomic_write_text(args.out, json.dumps(output, indent=1) + "\n")  # never a half-written asset
     print(f"wrote {args.out}: {runs} runs in {output['wall_seconds']} s ({output['cpu_seconds']} CPU s)")
     return output
 

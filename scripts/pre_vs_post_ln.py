@@ -25,6 +25,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from minibert.core.files import atomic_write_text
 from minibert import BertConfig, BertForMaskedLM  # noqa: E402
 from minibert.training.config import TrainingConfig  # noqa: E402
 from minibert.training.evaluation import evaluate_mlm  # noqa: E402
@@ -106,7 +107,7 @@ def main(argv=None) -> dict:
               "summary": summary, "runs": runs}
     if not args.quick or args.out != OUT:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        atomic_write_text(args.out, json.dumps(result, indent=1) + "\n")  # never a half-written asset
     return result
 
 

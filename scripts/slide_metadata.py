@@ -38,12 +38,13 @@ OUTPUT_LINES_CAP = 12  # a long printed output counts at most this much (the dec
 FIGURE_MIMES = ("image/png", "image/svg+xml", "image/jpeg", "application/vnd.jupyter.widget-view+json")
 
 
-def chapters(numbers: list[str]) -> list[Path]:
+def chapters(numbers: list[str] | None = None) -> list[Path]:
+    """The chapter notebooks in course order, or those whose two-digit prefixes are in ``numbers``."""
     found = sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if not p.name.endswith(".check.ipynb"))
     if numbers:
         unknown = set(numbers) - {p.name[:2] for p in found}
         if unknown:
-            raise SystemExit(f"slide_metadata.py: no chapter {', '.join(sorted(unknown))} in {NOTEBOOKS}")
+            raise SystemExit(f"no chapter {', '.join(sorted(unknown))} in {NOTEBOOKS}")
         found = [p for p in found if p.name[:2] in numbers]
     return found
 

@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from slide_metadata import chapters  # one chapter selector for the decks, their metadata and the book
+
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,16 +44,6 @@ TEMPLATES = Path(__file__).resolve().parent / "web_templates"
 
 class MissingTool(RuntimeError):
     """A build tool is not installed (the message says what to install)."""
-
-
-def chapters(numbers: list[str] | None = None) -> list[Path]:
-    found = sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if not p.name.endswith(".check.ipynb"))
-    if numbers:
-        unknown = set(numbers) - {p.name[:2] for p in found}
-        if unknown:
-            raise SystemExit(f"web_edition.py: no chapter {', '.join(sorted(unknown))} in {NOTEBOOKS}")
-        found = [p for p in found if p.name[:2] in numbers]
-    return found
 
 
 def vendored(package: str, folder: str, what: str) -> Path:
