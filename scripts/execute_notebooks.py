@@ -85,8 +85,15 @@ def run(path: Path, check_only: bool, timeout: int) -> tuple[float, float, str |
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # includes the kernel (a grandchild)
     if check_only and target.exists():
         target.unlink()
-    error = None if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["failed"])[-1]
+    error = None if proc.returncode == 0 else failure_summary(proc.stderr)
     return seconds, peak_mb, error
+
+
+def failure_summary(stderr: str) -> str:
+    """The line that names the error (nbclient ends its report with a rule of dashes, not with the error)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip() and set(line.strip()) - set("-")]
+    named = [line for line in lines if line.split(":")[0].endswith(("Error", "Exception", "Interrupt"))]
+    return (named or lines or ["failed"])[-1][:300]
 
 
 def main() -> int:
