@@ -9,7 +9,8 @@ identity normalisation, no extra-whitespace removal, no script or number splitti
 characters, shrinking factor 0.75, two EM steps per round, one thread. Measures: vocabulary overlap (shared pieces /
 pieces, special tokens left out), tokens per held-out word (each tokenizer with its own encoder; words are the
 space-separated words of the held-out 10%), and training time (a single run on a shared machine: indicative only;
-``bench/bench_tokenizers.py`` times them properly). Writes ``assets/unigram_comparison.json``, which chapter 04 reads.
+``bench/bench_tokenizers.py`` times them properly). Writes ``assets/unigram_comparison.json`` and minibert's trained
+tokenizer as ``assets/unigram_2000/tokenizer.json``; chapter 04 reads both.
 """
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--vocab-size", type=int, default=2000)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--tokenizer-out", type=Path, default=ROOT / "assets" / "unigram_2000")
     args = parser.parse_args(argv)
     from minibert.corpus import load_documents, split_documents
     from minibert.tokenizers.train_unigram import train_unigram
@@ -78,6 +80,7 @@ def main(argv=None) -> None:
     seconds["minibert"] = time.perf_counter() - begin
     vocabularies["minibert"] = {p for p in ours.ids_to_tokens if p != "<unk>"}
     results["minibert"] = sum(len(ours.tokenize(line)) for line in held_lines)
+    ours.save(args.tokenizer_out)
 
     begin = time.perf_counter()
     hf = train_tokenizers(train_lines, args.vocab_size)
@@ -108,6 +111,7 @@ def main(argv=None) -> None:
                             "tokens_per_word": round(results[name] / held_words, 4),
                             "train_seconds_indicative": round(seconds[name], 1)} for name in names},
         "shared_pieces": overlap,
+        "tokenizer_file": "assets/unigram_2000/tokenizer.json (minibert's, written by this script)",
     }
     output["hardware"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     output["wall_seconds"] = round(time.perf_counter() - started)

@@ -163,15 +163,21 @@ def train_unigram(corpus, vocab_size: int, unk_token: str | None = "<unk>", spec
     scores = seed_pieces(word_counts, seed_size, max_piece_length)
     n_words = sum(word_counts.values())
     history = []
+    pruned_target = max(target, math.ceil(1.1 * target))  # SentencePiece prunes to 10% above, then keeps the best
     while True:
         # once pruned to size, EM only re-estimates: no piece is dropped below the requested size
-        keep = characters | (set(scores) if len(scores) <= target else set())
+        keep = characters | (set(scores) if len(scores) <= pruned_target else set())
         for _ in range(n_sub_iterations):
             scores, likelihood = em_step(word_counts, scores, bayesian, keep=keep)
         history.append((len(scores), float(likelihood / n_words)))
-        if len(scores) <= target:
+        if len(scores) <= pruned_target:
             break
-        scores = prune(word_counts, scores, target, shrinking_factor, keep=characters)
+        scores = prune(word_counts, scores, pruned_target, shrinking_factor, keep=characters)
+    if len(scores) > target:  # the most probable pieces, every character among them
+        ranked = sorted((p for p in scores if p not in characters), key=lambda p: (-scores[p], p))
+        survivors = characters | set(ranked[:target - len(characters)])
+        scores = {p: s for p, s in scores.items() if p in survivors}
+        history.append((len(scores), history[-1][1]))
     ordered = sorted(scores.items(), key=lambda t: (-t[1], t[0]))
     pieces = [(t, 0.0) for t in specials] + [(p, s) for p, s in ordered if p not in specials]
     tokenizer = UnigramTokenizer(pieces, unk_id=0 if unk_token is not None else None, special_tokens=specials)
