@@ -17,11 +17,13 @@ count * length) plus every character. Then repeat: a few EM steps; for every pie
 
     loss(x) = L - L_{V minus x},
 
-approximated as SentencePiece does: the words whose Viterbi path uses x would instead use x's own best
-segmentation without it, so loss(x) ~= count(x) * [log p(x) - sum_{y in alt(x)} log p'(y)] with the counts moved
-onto alt(x) and renormalised; keep the pieces with the largest loss, a fraction ``shrinking_factor`` of the
-vocabulary per round (never fewer than the target), until ``vocab_size`` is reached. Single characters are always
-kept, so every word of the training text stays representable.
+approximated as in SentencePiece: the words whose Viterbi path uses x would instead use x's own best
+segmentation without it, alt(x), so loss(x) ~= count(x) * [log p(x) - sum_{y in alt(x)} log p'(y)], where p' are
+the Viterbi counts with count(x) moved onto alt(x), renormalised. (SentencePiece weights the bracket by the share
+of words whose path uses x instead of by count(x).) Each round keeps the pieces with the largest loss, a fraction
+``shrinking_factor`` of the vocabulary (never fewer than 10% above the target), and a last step keeps the most
+probable pieces, as SentencePiece does. Single characters are always kept, so every word of the training text
+stays representable.
 """
 from __future__ import annotations
 
