@@ -185,3 +185,47 @@ def test_bad_inputs(tmp_path):
         UnigramTokenizer.from_file(tmp_path)
     with pytest.raises(FileNotFoundError, match="tokenizer.json"):
         UnigramTokenizer.from_file(tmp_path / "missing")
+
+
+def test_trained_tokenizer_segments_like_tokenizers(tmp_path):
+    lines = _corpus()
+    ours = train_unigram(lines[:60], 200)
+    reference = _hf(ours, tmp_path)
+    texts = lines + [MIXED]
+    assert [ours.encode(t).input_ids for t in texts] == [e.ids for e in reference.encode_batch(texts)]
+
+
+def test_committed_comparison_asset_matches_the_committed_tokenizer():
+    """assets/unigram_comparison.json and assets/unigram_2000/ (scripts/unigram_comparison.py) agree: the saved
+    tokenizer gives the recorded tokens per held-out word."""
+    import json
+    from pathlib import Path
+
+    from minibert.corpus import load_documents, split_documents
+
+    assets = Path(__file__).resolve().parent.parent / "assets"
+    comparison = json.loads((assets / "unigram_comparison.json").read_text(encoding="utf-8"))
+    tok = UnigramTokenizer.from_file(assets / "unigram_2000")
+    assert len(tok) == comparison["vocab_size"]
+    _, held_docs = split_documents(load_documents(), held_out=0.1, seed=0)
+    held = [s for doc in held_docs for s in doc]
+    assert sum(len(tok.tokenize(line)) for line in held) == comparison["trainers"]["minibert"]["held_out_tokens"]
+    assert sum(len(line.split()) for line in held) == comparison["held_out"]["words"]
+
+
+def test_same_pieces_as_sentencepiece_segment_the_same():
+    """A SentencePiece unigram model's pieces and scores in UnigramTokenizer: the same pieces as SentencePiece."""
+    sentencepiece = pytest.importorskip("sentencepiece")
+    import io
+
+    lines = _corpus()
+    model = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines), model_writer=model, vocab_size=300, model_type="unigram",
+        character_coverage=1.0, normalization_rule_name="identity", remove_extra_whitespaces=False,
+        split_by_unicode_script=False, split_by_number=False, bos_id=-1, eos_id=-1, unk_id=0, num_threads=1,
+        minloglevel=2)
+    sp = sentencepiece.SentencePieceProcessor(model_proto=model.getvalue())
+    pieces = [(sp.id_to_piece(i), sp.get_score(i)) for i in range(sp.get_piece_size())]
+    ours = UnigramTokenizer(pieces, unk_id=0)
+    assert [ours.tokenize(line) for line in lines] == [sp.encode(line, out_type=str) for line in lines]
