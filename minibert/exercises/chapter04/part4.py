@@ -1,4 +1,4 @@
-"""Chapter 04: exercise 04.6, Viterbi segmentation for the unigram language model (section 7)."""
+"""Chapter 04: exercise 04.3, Viterbi segmentation for the unigram language model (section 7)."""
 from __future__ import annotations
 
 import math
@@ -55,7 +55,7 @@ def _viterbi_cases():
     return cases
 
 
-@exercise("04.6", "Unigram LM: Viterbi segmentation", kind="build",
+@exercise("04.3", "Unigram LM: Viterbi segmentation", kind="build",
           hints=(
               "Dynamic programming from left to right: best[j] is the highest total log-probability of any way to "
               "cut word[:j] into pieces, and best[j] = max over pieces word[i:j] of best[i] + scores[word[i:j]]. "
