@@ -1,4 +1,4 @@
-"""Training a unigram-LM vocabulary by EM and pruning (Kudo, 2018, section 3.2).
+"""Training a unigram-LM vocabulary by EM and pruning (Kudo, 2018, section 3.1).
 
 With the vocabulary V fixed, the piece probabilities maximise the marginal likelihood of the corpus D, summed over
 every segmentation S(X) of each word X (the segmentation is a hidden variable),
