@@ -1,6 +1,6 @@
 """minibert's tokenizers vs Hugging Face tokenizers/transformers, same process, interleaved, repeated (issue #3).
 
-    RAYON_NUM_THREADS=1 python bench/bench_tokenizers.py [--repeats 5] [--only bpe,byte,naive,encode]
+    RAYON_NUM_THREADS=1 python bench/bench_tokenizers.py [--repeats 5] [--only bpe,byte,naive,encode,unigram]
 
 1. BPE training on about 1 MB of real English text, vocab 8000: minibert.tokenizers.train_bpe vs tokenizers' BpeTrainer
    (WhitespaceSplit pre-tokenizer, min_frequency 2; the merges are checked to be identical). Target: <= 3x.
@@ -9,6 +9,11 @@
 3. WordPiece encoding throughput on the real bert-base-uncased vocabulary (30522): WordPieceTokenizer.encode per
    text (a fresh tokenizer each round, so its word cache starts empty) vs transformers.BertTokenizer called on the
    whole batch (its fastest path; Rust, one thread). The ids are checked to be identical. Target: >= 1x.
+4. Unigram LM training at vocab 2000 on the course corpus (600 KB; Metaspace words, pieces of at most 16 characters,
+   shrinking factor 0.75, two EM steps per round): minibert.tokenizers.train_unigram vs tokenizers' UnigramTrainer
+   vs SentencePiece (identity normalisation, no script or number splitting, one thread), rounds rotating the
+   three; ratios to tokenizers. No identical-output target: the three differ in seeding and pruning details
+   (scripts/unigram_comparison.py measures vocabulary overlap and tokens per word). Not in the default --only.
 
 The English text is the course corpus (minibert/data/python_docs.txt, 600 KB) plus prose from the docstrings of
 the installed transformers package (read with ast, never imported), in file order, up to 1 MB. Rounds alternate
@@ -99,6 +104,15 @@ def hf_bpe(lines, vocab_size, byte_level=False):
     return tokenizer
 
 
+def rotated(functions: dict, repeats: int) -> dict:
+    """Median seconds of each function over ``repeats`` rounds, the order rotating each round."""
+    names, times = list(functions), {name: [] for name in functions}
+    for round_ in range(repeats):
+        for name in names[round_ % len(names):] + names[:round_ % len(names)]:
+            times[name].append(timed(functions[name])[0])
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def merges_of(tokenizer):
     import json
 
@@ -166,6 +180,23 @@ def main() -> None:
         print(f"{'WordPiece encoding, 30522 vocab (identical ids)':48}{ours_s:9.2f}s{theirs_s:10.2f}s"
               f"{ours_s / theirs_s:7.2f}x  <= 1x (time), i.e. >= 1x throughput")
         print(f"{'':48}{size / ours_s / 1e6:8.2f}MB/s{size / theirs_s / 1e6:8.2f}MB/s")
+    if "unigram" in parts:
+        import importlib.util
+
+        from minibert.corpus import load_text
+        from minibert.tokenizers import train_unigram
+
+        spec = importlib.util.spec_from_file_location("unigram_comparison", ROOT / "scripts" / "unigram_comparison.py")
+        comparison = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(comparison)
+        corpus = load_text().splitlines()
+        seconds = rotated({"minibert": lambda: train_unigram(corpus, 2000),
+                           "tokenizers": lambda: comparison.train_tokenizers(corpus, 2000),
+                           "sentencepiece": lambda: comparison.train_sentencepiece(corpus, 2000)},
+                          max(1, args.repeats // 2))
+        for name in ("minibert", "sentencepiece"):
+            print(f"{'Unigram training, vocab 2000: ' + name:48}{seconds[name]:9.2f}s{seconds['tokenizers']:10.2f}s"
+                  f"{seconds[name] / seconds['tokenizers']:7.2f}x  (reference column: tokenizers' UnigramTrainer)")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ from pathlib import Path
 from minibert.core.files import atomic_write_text
 
 __all__ = ["decode_utf8", "read_utf8", "read_vocab_txt", "write_vocab_txt", "read_bpe_files", "write_bpe_files",
-           "load_wordpiece", "save_wordpiece", "wordpiece_tokenizer_json", "bpe_tokenizer_json"]
+           "load_wordpiece", "save_wordpiece", "wordpiece_tokenizer_json", "bpe_tokenizer_json", "load_unigram",
+           "save_unigram", "unigram_tokenizer_json"]
 
 
 def decode_utf8(data: bytes, source: str = "the data") -> str:
@@ -209,3 +210,51 @@ def bpe_tokenizer_json(vocab: dict[str, int], merges: list[tuple[str, str]], spe
             "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
                       "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
                       "vocab": vocab, "merges": [[a, b] for a, b in merges]}}
+
+
+# ---------------------------------------------------------------- Unigram (SentencePiece, ALBERT, T5, XLNet)
+def load_unigram(path: Path) -> dict:
+    """The settings of a :class:`UnigramTokenizer` from a ``tokenizer.json`` (or a folder holding one)."""
+    file = path / "tokenizer.json" if path.is_dir() else path
+    if not file.exists():
+        raise FileNotFoundError(f"no tokenizer.json at {path}: save one with UnigramTokenizer.save or "
+                                "tokenizers.Tokenizer.save")
+    document = _read_json(file, "tokenizer file")
+    model = document.get("model") or {}
+    if model.get("type") != "Unigram":
+        raise ValueError(f"{file} describes a {model.get('type')!r} model, not Unigram")
+    if model.get("byte_fallback"):
+        raise ValueError(f"{file} uses byte fallback (unknown characters as <0x..> byte pieces), which "
+                         "UnigramTokenizer does not implement")
+    if document.get("normalizer") is not None:
+        raise ValueError(f"{file} has a normalizer ({document['normalizer'].get('type')}): UnigramTokenizer reads "
+                         "only tokenizers without one (SentencePiece's precompiled normalisation is not "
+                         "implemented); set it to null to use the pieces with raw text")
+    pre = document.get("pre_tokenizer") or {}
+    if pre.get("type") != "Metaspace":
+        raise ValueError(f"{file} pre-tokenizes with {pre.get('type')!r}; UnigramTokenizer implements Metaspace")
+    specials = [t["content"] for t in document.get("added_tokens") or [] if t.get("special")]
+    return {"pieces": [(piece, float(score)) for piece, score in model["vocab"]], "unk_id": model.get("unk_id"),
+            "replacement": pre.get("replacement", "\u2581"), "prepend_scheme": pre.get("prepend_scheme", "always"),
+            "split": pre.get("split", True), "special_tokens": specials}
+
+
+def unigram_tokenizer_json(tok) -> dict:
+    """The ``tokenizer.json`` document of a :class:`UnigramTokenizer` (no normaliser, Metaspace both ways)."""
+    metaspace = {"type": "Metaspace", "replacement": tok.replacement, "prepend_scheme": tok.prepend_scheme,
+                 "split": tok.split}
+    added = [{"id": tok.vocab[t], "content": t, "single_word": False, "lstrip": False, "rstrip": False,
+              "normalized": False, "special": True} for t in sorted(tok.special_tokens, key=tok.vocab.get)]
+    return {"version": "1.0", "truncation": None, "padding": None, "added_tokens": added, "normalizer": None,
+            "pre_tokenizer": metaspace, "post_processor": None, "decoder": dict(metaspace),
+            "model": {"type": "Unigram", "unk_id": tok.unk_id, "vocab": [[p, s] for p, s in tok.pieces],
+                      "byte_fallback": False}}
+
+
+def save_unigram(tok, path: Path) -> Path:
+    """Write ``tokenizer.json`` into the folder ``path`` (or to ``path`` itself if it ends in .json)."""
+    if path.suffix != ".json":
+        path.mkdir(parents=True, exist_ok=True)
+        path = path / "tokenizer.json"
+    _write_json(path, unigram_tokenizer_json(tok))
+    return path

@@ -1,4 +1,4 @@
-"""Chapter 04: exercises 04.2, 04.3."""
+"""Chapter 04: exercises 04.2, 04.4."""
 from __future__ import annotations
 
 from .common import *  # noqa: F401,F403 (imports and helpers)
@@ -195,9 +195,9 @@ def _(answer):
             raise AssertionError(_bpe_diagnosis(word_counts, num_merges, got, expected))
 
 
-# -- 04.3 -----------------------------------------------------------------------------------------------------------
+# -- 04.4 -----------------------------------------------------------------------------------------------------------
 
-@exercise("04.3", "the WordPiece score of a pair", kind="build",
+@exercise("04.4", "the WordPiece score of a pair", kind="build",
           hints=(
               "Write every word as WordPiece training starts it: its first letter bare, the others with '##'. Count "
               "how often each symbol and each adjacent pair of symbols occurs (every occurrence, times the word's "

@@ -1,13 +1,13 @@
-"""Chapter 04: exercises 04.4, 04.5."""
+"""Chapter 04: exercises 04.5, 04.6."""
 from __future__ import annotations
 
 from .common import *  # noqa: F401,F403 (imports and helpers)
 from .part1 import _bpe_reference, _random_counts  # noqa: F401 (shared with part1's exercises)
 
 
-# -- 04.4 -----------------------------------------------------------------------------------------------------------
+# -- 04.5 -----------------------------------------------------------------------------------------------------------
 
-@exercise("04.4", "BPE: encoding a new word", kind="build",
+@exercise("04.5", "BPE: encoding a new word", kind="build",
           hints=(
               "Start from the word's characters. Among the adjacent pairs of the current symbols, find the one "
               "that was learned EARLIEST (lowest rank); merge it wherever it occurs, left to right; repeat until no "
@@ -113,9 +113,9 @@ def _(answer):
                                  "left to right)")
 
 
-# -- 04.5 -----------------------------------------------------------------------------------------------------------
+# -- 04.6 -----------------------------------------------------------------------------------------------------------
 
-@exercise("04.5", "text as byte symbols", kind="compute",
+@exercise("04.6", "text as byte symbols", kind="compute",
           hints=(
               "Byte-level BPE never sees characters: it sees the UTF-8 bytes of the text, and writes each byte as "
               "one printable symbol. A character outside ASCII is two to four bytes, so two to four symbols.",
