@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Callable
 
@@ -33,7 +33,8 @@ from .finetuning import align_word_labels, with_encoder
 from . import loop
 
 __all__ = ["Example", "TAG_NAMES", "document_kind_task", "duplicate_task", "code_tagging_task", "cloze_qa_task",
-           "collate", "fit", "seeded_model", "predict", "accuracy", "majority_accuracy", "validation_split"]
+           "collate", "fit", "seeded_model", "predict", "accuracy", "majority_accuracy", "validation_split",
+           "relabelled"]
 
 TAG_NAMES = ["O", "B-CODE", "I-CODE"]
 _QUOTED = re.compile(r'"([^"]+)"')
@@ -42,7 +43,8 @@ _QUOTED = re.compile(r'"([^"]+)"')
 @dataclass
 class Example:
     """One model input: ``input_ids``/``token_type_ids`` (with [CLS]/[SEP]) and its target: ``label`` (a class),
-    ``tags`` (one label per token, -100 where not scored) or ``span`` (answer start and end token, inclusive)."""
+    ``tags`` (one label per token, -100 where not scored) or ``span`` (answer start and end token, inclusive);
+    ``teacher_logits``: a teacher's class scores, the soft targets of task distillation (chapter 10)."""
 
     input_ids: list[int]
     token_type_ids: list[int]
@@ -51,6 +53,7 @@ class Example:
     span: tuple[int, int] | None = None
     text: str = ""
     extra: dict = field(default_factory=dict)
+    teacher_logits: list[float] | None = None
 
 
 def _documents(held_out: float, seed: int):
@@ -220,6 +223,8 @@ def collate(examples: list[Example], pad_id: int) -> dict[str, torch.Tensor]:
         batch["labels"] = torch.tensor([e.label for e in examples])
     if examples[0].tags is not None:
         batch["labels"] = pad_batch([e.tags for e in examples], IGNORE_INDEX, ids.shape[1])[0]
+    if examples[0].teacher_logits is not None:
+        batch["teacher_logits"] = torch.tensor([e.teacher_logits for e in examples])
     if examples[0].span is not None:
         batch["start_positions"] = torch.tensor([e.span[0] for e in examples])
         batch["end_positions"] = torch.tensor([e.span[1] for e in examples])
@@ -292,3 +297,14 @@ def validation_split(examples: list[Example], fraction: float = 0.2,
     if not 0 < cut < len(examples):
         raise ValueError(f"{len(examples)} examples are too few to set {fraction:.0%} aside")
     return [examples[i] for i in sorted(order[cut:])], [examples[i] for i in sorted(order[:cut])]
+
+
+def relabelled(examples: list[Example], labels=None, teacher_logits: torch.Tensor | None = None) -> list[Example]:
+    """Copies of ``examples`` with new ``labels`` (one class per example, -100 for none: a transfer set the
+    student sees without its labels) and/or a teacher's ``(N, C)`` logits attached as soft targets."""
+    for name, values in (("labels", labels), ("teacher_logits", teacher_logits)):
+        if values is not None and len(values) != len(examples):
+            raise ValueError(f"{len(values)} {name} for {len(examples)} examples: give one per example")
+    return [replace(e, **({"label": int(labels[i])} if labels is not None else {}),
+                    **({"teacher_logits": teacher_logits[i].tolist()} if teacher_logits is not None else {}))
+            for i, e in enumerate(examples)]

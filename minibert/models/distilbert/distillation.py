@@ -21,6 +21,15 @@ DistilBERT's training loss is a weighted sum of three terms over a masked-LM bat
 The released DistilBERT used :math:`T = 2`, :math:`\alpha_{ce} = 5`, :math:`\alpha_{mlm} = 2`,
 :math:`\alpha_{cos} = 1`. A weight of 0 switches its term off (it is not computed and needs no input), so
 ``alpha_ce=0, alpha_cos=0`` is plain masked-LM training of the student.
+
+*Task-specific* distillation (Sanh et al., section 4.2, the SQuAD student; Hinton et al., section 3, a *transfer
+set* the teacher labels) applies the same soft term to a fine-tuned classifier's logits, next to the cross-entropy
+with the true labels of the rows that have one:
+
+.. math::  \mathcal{L}_{task} = T^2\, \mathrm{KL}\!\left(p_t^{T} \,\middle\|\, p_s^{T}\right) + \alpha\, \mathrm{CE}(z_s, y)
+
+(:func:`task_distillation_loss`, :class:`TaskDistiller`; :func:`confidence` says how much a teacher's soft targets
+differ from its hard labels).
 """
 from __future__ import annotations
 
@@ -34,7 +43,8 @@ from torch import nn
 from minibert.core.outputs import ModelOutput
 from minibert.core.inputs import IGNORE_INDEX
 
-__all__ = ["soften", "DistillationTerms", "distillation_loss", "Distiller", "SANH_RECIPE"]
+__all__ = ["soften", "soft_target_loss", "DistillationTerms", "distillation_loss", "Distiller", "SANH_RECIPE",
+           "TaskDistillationTerms", "task_distillation_loss", "TaskDistiller", "confidence"]
 
 SANH_RECIPE = dict(temperature=2.0, alpha_ce=5.0, alpha_mlm=2.0, alpha_cos=1.0)
 
@@ -51,6 +61,15 @@ def _check_temperature(temperature) -> float:
 def soften(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     """``softmax(logits / T)`` over the last axis: the soft targets (or predictions) at temperature ``T``."""
     return (logits / _check_temperature(temperature)).softmax(-1)
+
+
+def soft_target_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    r""":math:`T^2\, \mathrm{KL}(p_t^T \| p_s^T)`, the mean over the rows of ``(N, C)`` logits; no gradient reaches
+    the teacher."""
+    temperature = _check_temperature(temperature)
+    log_p_student = F.log_softmax(student_logits / temperature, dim=-1)
+    log_p_teacher = F.log_softmax(teacher_logits.detach() / temperature, dim=-1)
+    return F.kl_div(log_p_student, log_p_teacher, reduction="batchmean", log_target=True) * temperature ** 2
 
 
 @dataclass(kw_only=True)
@@ -103,10 +122,7 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
     _check_pair("logits", student_logits, teacher_logits, "positions, vocabulary")
     terms = DistillationTerms(loss=student_logits.new_zeros(()), logits=student_logits)
     if alpha_ce > 0:
-        log_p_student = F.log_softmax(student_logits / temperature, dim=-1)
-        log_p_teacher = F.log_softmax(teacher_logits.detach() / temperature, dim=-1)
-        kl = F.kl_div(log_p_student, log_p_teacher, reduction="batchmean", log_target=True)
-        terms.ce = kl * temperature ** 2
+        terms.ce = soft_target_loss(student_logits, teacher_logits, temperature)
         terms.loss = terms.loss + alpha_ce * terms.ce
     if alpha_mlm > 0:
         if targets is None:
@@ -202,3 +218,85 @@ class Distiller(nn.Module):
             if terms.cos is not None:
                 terms.loss = terms.loss + self.alpha_cos * terms.cos
         return terms
+
+
+# -- task-specific distillation: a fine-tuned teacher's classifier logits -------------------------------------------
+@dataclass(kw_only=True)
+class TaskDistillationTerms(ModelOutput):
+    r"""The total ``loss``, the ``soft`` term :math:`T^2\,\mathrm{KL}` and the ``hard`` cross-entropy (each before
+    weighting, ``None`` when absent) and the student's ``logits``."""
+
+    soft: torch.Tensor | None = None
+    hard: torch.Tensor | None = None
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: float(value.detach()) for name, value in
+                (("loss", self.loss), ("soft", self.soft), ("hard", self.hard)) if value is not None}
+
+
+def task_distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor | None = None,
+                           labels: torch.Tensor | None = None, *, temperature: float = 2.0,
+                           alpha: float = 1.0) -> TaskDistillationTerms:
+    r""":math:`T^2\,\mathrm{KL}(p_t^T \| p_s^T) + \alpha\,\mathrm{CE}` on ``(N, C)`` classifier logits.
+
+    The soft term is the mean over every row (``teacher_logits`` ``None``: no soft term); the hard term the mean
+    over the rows whose label is not -100 (a transfer-set row the teacher labels has none). At least one term must
+    be present."""
+    if not isinstance(student_logits, torch.Tensor) or not student_logits.is_floating_point() \
+            or student_logits.dim() != 2 or student_logits.shape[0] == 0:
+        raise ValueError("student_logits must be a non-empty (rows, classes) floating-point matrix")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha) or alpha < 0:
+        raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}")
+    terms = TaskDistillationTerms(loss=student_logits.new_zeros(()), logits=student_logits)
+    if teacher_logits is not None:
+        _check_pair("logits", student_logits, teacher_logits, "rows, classes")
+        terms.soft = soft_target_loss(student_logits, teacher_logits, temperature)
+        terms.loss = terms.loss + terms.soft
+    if labels is not None:
+        if not isinstance(labels, torch.Tensor) or labels.shape != student_logits.shape[:1]:
+            raise ValueError(f"labels must be a ({student_logits.shape[0]},) tensor of classes, -100 where a row "
+                             "has none")
+        labelled = labels != IGNORE_INDEX
+        if bool(labelled.any()) and alpha > 0:
+            terms.hard = F.cross_entropy(student_logits[labelled], labels[labelled])
+            terms.loss = terms.loss + alpha * terms.hard
+    if terms.soft is None and terms.hard is None:
+        raise ValueError("nothing to learn from: pass teacher_logits, or labels that are not all -100 with alpha > 0")
+    return terms
+
+
+class TaskDistiller(nn.Module):
+    """A sequence classifier trained with :func:`task_distillation_loss`: ``forward(input_ids, attention_mask,
+    labels, teacher_logits)`` with precomputed teacher logits (the teacher runs once over the transfer set, not
+    every step). Without ``labels`` and ``teacher_logits`` it is the classifier. ``history`` keeps the terms of
+    every training step. A student without segment embeddings ignores all-zero ``token_type_ids``."""
+
+    def __init__(self, classifier: nn.Module, temperature: float = 2.0, alpha: float = 1.0):
+        super().__init__()
+        self.classifier, self.temperature, self.alpha = classifier, _check_temperature(temperature), alpha
+        self.history: list[dict[str, float]] = []
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None, teacher_logits=None):
+        if token_type_ids is not None and not self.classifier.config.type_vocab_size:
+            if bool(token_type_ids.any()):
+                raise ValueError("this student has no segment embeddings: it takes single sentences (token_type_ids"
+                                 " all 0)")
+            token_type_ids = None
+        out = self.classifier(input_ids, token_type_ids, attention_mask)
+        if labels is None and teacher_logits is None:
+            return out
+        terms = task_distillation_loss(out.logits, teacher_logits, labels, temperature=self.temperature,
+                                       alpha=self.alpha)
+        if self.training:
+            self.history.append(terms.as_dict())
+        return terms
+
+
+@torch.no_grad()
+def confidence(logits: torch.Tensor, temperature: float = 1.0) -> dict[str, float]:
+    r"""How sure ``(N, C)`` logits are at ``temperature``: the mean largest probability, the mean entropy in nats
+    and its maximum :math:`\ln C` (the uniform distribution)."""
+    probabilities = soften(logits.float(), temperature)
+    entropy = -(probabilities * probabilities.clamp_min(1e-30).log()).sum(-1)
+    return {"mean_max_probability": float(probabilities.max(-1).values.mean()),
+            "mean_entropy_nats": float(entropy.mean()), "max_entropy_nats": math.log(logits.shape[-1])}
