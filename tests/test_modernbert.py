@@ -238,3 +238,26 @@ def test_a_bert_checkpoint_is_refused_by_name(tmp_path):
     BertModel(BertConfig.tiny()).save_pretrained(tmp_path)
     with pytest.raises(CheckpointError, match="'bert' checkpoint"):
         ModernBertModel.from_pretrained(tmp_path)
+
+
+# -- the chapter's widget: it draws what local_attention computes -----------------------------------------------------
+def test_local_global_view_and_widget():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from minibert.widgets import local_global_explorer, local_global_view, modernbert_pattern
+
+    kinds = modernbert_pattern(6)
+    assert kinds == ["full_attention", "sliding_attention", "sliding_attention"] * 2
+    view = local_global_view(kinds, 64, 8, layer=1, query=30)
+    assert view["keys_seen"] == 9 and torch.equal(view["mask"], sliding_window_mask(64, 8))
+    assert view["reached"] == [64] * 6  # layer 0 is global: everything has reached token 30 from the start
+    local_only = local_global_view(["sliding_attention"] * 3, 64, 8, layer=0, query=30)
+    assert local_only["reached"] == [9, 17, 25]
+    panel = local_global_explorer(kinds, length=64, window=8, layer=1, query=30)
+    figure = panel.update(layer=0)
+    assert panel.view["keys_seen"] == 64 and "global" in figure.axes[0].get_title()
+    with pytest.raises(ValueError, match="unknown controls"):
+        panel.update(head=1)
+    with pytest.raises(ValueError, match="query"):
+        local_global_view(kinds, 10, 4, layer=0, query=10)

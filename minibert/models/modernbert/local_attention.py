@@ -38,12 +38,15 @@ def sliding_window_mask(length: int, window: int, device=None) -> torch.Tensor:
     return (positions[:, None] - positions[None, :]).abs() <= window // 2
 
 
-def layer_masks(real: torch.Tensor, window: int, dtype: torch.dtype) -> dict[str, torch.Tensor | None]:
+def layer_masks(real: torch.Tensor, window: int, dtype: torch.dtype,
+                window_mask=sliding_window_mask) -> dict[str, torch.Tensor | None]:
     """The additive attention bias of each kind of layer for a ``(B, T)`` boolean mask of real tokens:
     ``"full_attention"``: ``(B, 1, 1, T)`` over padding keys (``None`` when nothing is padded);
-    ``"sliding_attention"``: ``(B, 1, T, T)``, the window and the padding together."""
+    ``"sliding_attention"``: ``(B, 1, T, T)``, the window and the padding together. ``window_mask(length, window)``
+    makes the window (chapter 15 swaps in the learner's own)."""
     length = real.shape[-1]
-    local = sliding_window_mask(length, window, real.device)[None, None] & real[:, None, None, :]
+    band = torch.as_tensor(window_mask(length, window)).to(device=real.device, dtype=torch.bool)
+    local = band[None, None] & real[:, None, None, :]
     full = None if bool(real.all()) else attention_bias(real[:, None, None, :], dtype)
     return {"full_attention": full, "sliding_attention": attention_bias(local, dtype)}
 

@@ -37,7 +37,7 @@ from minibert.models.bert.heads import MaskedLMOutput
 from minibert.models.bert.model import BertOutput, check_inputs
 from .config import ModernBertConfig
 from .layers import GatedFeedForward, RotarySelfAttention
-from .local_attention import layer_masks
+from .local_attention import layer_masks, sliding_window_mask
 from .unpadding import pad, segment_positions, unpad as pack_real_tokens
 
 __all__ = ["ModernBertEncoder", "ModernBertModel", "ModernBertForMaskedLM",
@@ -65,6 +65,8 @@ class ModernBertEncoder(LayerStack):
         self.layers[0].attention_norm = nn.Identity()  # the embeddings' LayerNorm has just run
         self.final_norm = _norm(config)
         self.kinds, self.window = kinds, c.local_attention
+        # the padded path's window, as a function (length, window) -> (T, T) booleans; swappable (exercise 15.1)
+        self.window_mask = sliding_window_mask
         self.rotary = nn.ModuleDict({"full_attention": RotaryEmbedding(c.head_size, c.global_rope_theta),
                                      "sliding_attention": RotaryEmbedding(c.head_size, c.local_rope_theta)})
 
@@ -76,7 +78,8 @@ class ModernBertEncoder(LayerStack):
     def forward(self, x, positions, real=None, segments=None, output_attentions=False, output_hidden_states=False):
         """``real``: the ``(B, T)`` mask of a padded batch; ``segments``: the ``cu_seqlens`` of a packed one."""
         rope = {kind: rotary(positions, x.dtype) for kind, rotary in self.rotary.items()}
-        masks = dict.fromkeys(rope) if segments is not None else layer_masks(real, self.window, x.dtype)
+        masks = (dict.fromkeys(rope) if segments is not None
+                 else layer_masks(real, self.window, x.dtype, self.window_mask))
         return super().forward(x, None, output_attentions, output_hidden_states, masks=masks, rope=rope,
                                segments=segments)
 
