@@ -1,5 +1,5 @@
-"""ModernBERT vs BERT of the same width and depth on the CPU: forward tokens per second at 512, 1,024 and 2,048
-tokens, minibert and transformers, one process, every call interleaved with the other three.
+"""ModernBERT vs BERT of the same width and depth on the CPU: forward tokens per second at 512, 1,024, 2,048 and
+4,096 tokens, minibert and transformers, one process, every call interleaved with the other three.
 
 Shapes: L=6, H=256, A=4 on both sides. BERT's feed-forward is 4H = 1024 wide; ModernBERT's GeGLU inner width is
 1.5H = 384 (ModernBERT-base's 1152 / 768), local window 128, global every third layer (Warner et al. 2024, Table 4).
@@ -29,7 +29,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-LENGTHS = (512, 1024, 2048)
+LENGTHS = (512, 1024, 2048, 4096)
 
 
 def build(seed: int = 0):
@@ -111,7 +111,8 @@ def main(argv=None) -> dict:
           f"batch 1, median of {args.rounds} interleaved calls; parameters: BERT {params['BERT']:,}, "
           f"ModernBERT {params['ModernBERT']:,} (L=6, H=256, A=4)")
     names = list(models)
-    print(f"{'tokens':>7}" + "".join(f"{n:>26}" for n in names) + f"{'ModernBERT/BERT mb':>20}{'ModernBERT/BERT hf':>20}")
+    print(f"{'tokens':>7}" + "".join(f"{n:>26}" for n in names)
+          + f"{'ModernBERT/BERT mb':>20}{'ModernBERT/BERT hf':>20}")
     for row in rows:
         tps = row["tokens_per_second"]
         row["ratio_minibert"] = round(tps["minibert ModernBERT"] / tps["minibert BERT"], 2)

@@ -25,7 +25,7 @@ SIZES = dict(vocab_size=97, hidden_size=32, num_hidden_layers=4, num_attention_h
 VARIANTS = {
     "base": {},
     "biases+pattern": dict(attention_bias=True, mlp_bias=True, norm_bias=True, hidden_activation="gelu_new",
-                           layer_types=["sliding_attention", "full_attention", "sliding_attention", "sliding_attention"],
+                           layer_types=["sliding_attention", "full_attention"] + ["sliding_attention"] * 2,
                            local_attention=6),
 }
 LENGTH = 30
