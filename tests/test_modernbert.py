@@ -201,6 +201,16 @@ def test_config_reads_both_forms_of_config_json():
     assert hf.layer_types == config.attention_types and hf.sliding_window == config.sliding_window
 
 
+def test_receptive_field_equals_the_product_of_the_masks():
+    kinds = ["sliding_attention", "sliding_attention", "full_attention", "sliding_attention"]
+    local = sliding_window_mask(30, 6).float()
+    reach = torch.eye(30)
+    for layer, kind in enumerate(kinds):
+        reach = torch.ones(30, 30) if kind == "full_attention" else ((local @ reach) > 0).float()
+        for query in (0, 7, 29):
+            assert torch.equal(receptive_field(kinds, 30, 6, query)[layer], reach[query].bool())
+
+
 def test_sliding_window_mask_and_layer_masks():
     mask = sliding_window_mask(6, 4)
     assert mask.sum(1).tolist() == [3, 4, 5, 5, 4, 3] and torch.equal(mask, mask.T)

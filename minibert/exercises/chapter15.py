@@ -136,7 +136,7 @@ _GEGLU_SLIPS = {"gelu on the gate": "the GELU goes on the FIRST half (the value)
           import torch.nn.functional as F
 
           def answer(x, inner_weight, outer_weight):
-              value, gate = (x @ inner_weight.T).chunk(2, dim=-1)   # x W and x V of Shazeer's eq. 6
+              value, gate = (x @ inner_weight.T).chunk(2, dim=-1)   # x W and x V of Shazeer 2020
               return (F.gelu(value) * gate) @ outer_weight.T          # (GELU(x W) * x V) W_2
           """,
           wrong=("""

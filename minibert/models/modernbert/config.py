@@ -1,7 +1,7 @@
 """ModernBERT's hyper-parameters under ``transformers.ModernBertConfig``'s names, on the course's one config base.
 
 Warner et al. (2024), "Smarter, Better, Faster, Longer: A Modern Bidirectional Encoder for Fast, Memory Efficient,
-and Long Context Finetuning and Inference" (section 2.1, Table 4 in the appendix for the sizes): ModernBERT-base is
+and Long Context Finetuning and Inference" (section 2): ModernBERT-base is
 22 layers, 768 wide, 12 heads, a GeGLU inner width of 1152, 8192 tokens of context. Every third layer attends
 globally with a RoPE base of 160,000, the others attend within 128 tokens with a base of 10,000.
 

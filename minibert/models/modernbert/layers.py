@@ -1,6 +1,6 @@
 r"""ModernBERT's two sub-layers that differ from BERT's: the GeGLU feed-forward and self-attention with RoPE.
 
-GeGLU (Shazeer 2020, "GLU Variants Improve Transformer", eq. 6; Warner et al. 2024, section 2.1.1):
+GeGLU (Shazeer 2020, "GLU Variants Improve Transformer", section 2; Warner et al. 2024, section 2.1.1):
 
 .. math::  \mathrm{FFN}_{\mathrm{GeGLU}}(x) = \big(\mathrm{GELU}(x W) \otimes x V\big)\, W_2
 
@@ -28,7 +28,7 @@ __all__ = ["GatedFeedForward", "RotarySelfAttention"]
 
 
 class GatedFeedForward(nn.Module):
-    """GeGLU: ``outer(act(value) * gate)`` with ``value, gate = inner(x).chunk(2)`` (Shazeer 2020, eq. 6)."""
+    """GeGLU: ``outer(act(value) * gate)`` with ``value, gate = inner(x).chunk(2)`` (Shazeer 2020, section 2)."""
 
     def __init__(self, hidden_size: int, intermediate_size: int, activation: str = "gelu", bias: bool = False,
                  dropout: float = 0.0):

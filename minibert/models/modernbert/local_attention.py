@@ -1,13 +1,13 @@
 r"""Local (sliding-window) attention and ModernBERT's alternation of local and global layers.
 
-Warner et al. (2024, section 2.1.2, "Alternating Attention", after Gemma Team 2024): every third layer attends
+Warner et al. (2024, section 2.1.2, "Alternating Attention"): every third layer attends
 globally, the others attend only to a window of ``w = 128`` tokens around each query,
 
 .. math::  M^{\text{local}}_{ij} = [\,|i - j| \le w/2\,] \wedge \text{key } j \text{ is a real token}
 
 so a local layer's cost grows as :math:`T\,w` instead of :math:`T^2`. Information still crosses the whole
 sequence: a global layer every three lets any token reach any other. The global layers use a RoPE base of 160,000,
-the local ones 10,000 (section 2.1.2 and Table 4 of the appendix). ``transformers`` calls ``w/2`` the
+the local ones 10,000. ``transformers`` calls ``w/2`` the
 ``sliding_window`` and the two kinds of layer ``"full_attention"`` and ``"sliding_attention"``.
 
 These functions compute the masks; :func:`minibert.widgets.modernbert.local_global_pattern` only draws them.
@@ -54,13 +54,13 @@ def layer_masks(real: torch.Tensor, window: int, dtype: torch.dtype,
 def receptive_field(layer_types: list[str], length: int, window: int, query: int) -> list[torch.Tensor]:
     """After each layer, which input tokens can have reached position ``query`` (one ``(T,)`` boolean tensor per
     layer): a local layer widens the field by ``window // 2`` on each side, a global one makes it the whole
-    sequence."""
+    sequence. (Bands compose into bands: a path from ``j`` to ``query`` through windows of reach ``a`` then ``b``
+    exists exactly when ``|query - j| <= a + b``, the middle token lying between them, inside the sequence.)"""
     if not 0 <= query < length:
         raise ValueError(f"query must be a position in [0, {length}), got {query}")
-    local = sliding_window_mask(length, window).float()
-    reach = torch.eye(length)  # row i: the inputs that have reached token i
-    fields = []
+    distance = (torch.arange(length) - query).abs()
+    reach, fields = 0, []
     for kind in layer_types:
-        reach = torch.ones(length, length) if kind == "full_attention" else ((local @ reach) > 0).float()
-        fields.append(reach[query].bool())
+        reach = length if kind == "full_attention" else reach + window // 2
+        fields.append(distance <= reach)
     return fields

@@ -3,13 +3,13 @@ r"""ModernBERT: BERT's encoder rebuilt with six years of later findings, equal t
 Warner et al. (2024), "Smarter, Better, Faster, Longer" (section 2.1, "Architectural Improvements"), change BERT in
 five places, each taken from an earlier paper:
 
-* no biases in any linear layer or LayerNorm, except the MLM decoder's (section 2.1.1);
+* no biases in any linear layer or LayerNorm, except the MLM decoder's (section 2.1.1, like the next three);
 * rotary positions instead of a learned table (Su et al. 2021; :mod:`minibert.core.rotary`): queries and keys are
   rotated, :math:`q_m \mapsto R_{\Theta,m} q_m`, so scores depend on offsets only and no table limits the length;
 * pre-LN (Xiong et al. 2020; :class:`~minibert.core.transformer.EncoderLayer` with ``norm_position="pre"``), a
   LayerNorm after the embeddings and one after the last layer; the first layer's attention skips its LayerNorm, since
   the embeddings were just normalised;
-* GeGLU instead of the GELU MLP (Shazeer 2020, "GLU Variants Improve Transformer", eq. 6):
+* GeGLU instead of the GELU MLP (Shazeer 2020, "GLU Variants Improve Transformer", section 2):
 
   .. math::  \mathrm{FFN}_{\mathrm{GeGLU}}(x) = \big(\mathrm{GELU}(x W) \otimes x V\big)\, W_2
 
@@ -17,7 +17,7 @@ five places, each taken from an earlier paper:
 * alternating global and local attention (section 2.1.2; :mod:`.local_attention`), with a RoPE base of 160,000 in the
   global layers and 10,000 in the local ones;
 
-plus unpadding (section 2.1.3; :mod:`.unpadding`), an efficiency change that leaves the outputs as they are:
+plus unpadding (section 2.1.2; :mod:`.unpadding`), an efficiency change that leaves the outputs as they are:
 ``model(..., unpad=True)`` runs every layer on the batch's real tokens only.
 """
 from __future__ import annotations

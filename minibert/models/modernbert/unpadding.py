@@ -2,7 +2,7 @@ r"""Unpadding: run the position-wise parts of the model on the real tokens only.
 
 A padded batch of :math:`B` sequences of lengths :math:`\ell_b` costs :math:`B \cdot \max_b \ell_b` token slots in
 every linear layer, although only :math:`N = \sum_b \ell_b` of them mean anything. Warner et al. (2024, section
-2.1.3, after Portes et al. 2023 and Zhang et al. 2024) *unpad* once before the embeddings: the real tokens of the
+2.1.2, after Portes et al. 2023's MosaicBERT) *unpad* once before the embeddings: the real tokens of the
 batch are gathered into one sequence of length :math:`N`, with cumulative lengths
 
 .. math::  \text{cu\_seqlens} = (0,\ \ell_1,\ \ell_1 + \ell_2,\ \dots,\ N)
