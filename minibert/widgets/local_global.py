@@ -66,6 +66,7 @@ def local_global_explorer(layer_types: list[str] | None = None, length: int = 96
     """An ipywidgets panel with sliders for the window, the layer and the query. Its ``.update(**values)`` sets
     sliders, redraws and returns the figure (used by the tests)."""
     import ipywidgets as widgets
+    import matplotlib.pyplot  # noqa: F401 (in a notebook this sets up the inline backend, which renders a Figure)
     from matplotlib.figure import Figure
 
     layer_types = modernbert_pattern(6) if layer_types is None else list(layer_types)
