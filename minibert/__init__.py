@@ -24,6 +24,7 @@ chapter                   where its code lives
 12 Transformer-XL, XLNet  ``minibert.models.transformer_xl``, ``minibert.models.xlnet``
 13 DeBERTa                ``minibert.models.deberta``
 14 the family             ``minibert.models.family``
+15 ModernBERT             ``minibert.models.modernbert``
 ========================  ==========================================================================================
 
 Widgets are in ``minibert.widgets``, exercises in ``minibert.exercises``.
@@ -40,6 +41,8 @@ from .models.distilbert.model import DistilBertConfig, DistilBertForMaskedLM, Di
 from .models.electra import Electra, ElectraConfig, ElectraDiscriminator, ElectraGenerator
 from .models.family.causal_lm import CausalLM
 from .models.family.xlm import XLMConfig, XLMModel
+from .models.modernbert.config import ModernBertConfig
+from .models.modernbert.model import ModernBertForMaskedLM, ModernBertModel
 from .models.roberta import RobertaConfig, RobertaForMaskedLM, RobertaForSequenceClassification, RobertaModel
 from .models.spanbert import SpanBertForPreTraining
 from .models.transformer_xl import TransformerXL, TransformerXLConfig
@@ -58,6 +61,6 @@ __all__ = [
     "DebertaV2Config", "DebertaV2Model", "DebertaV2ForMaskedLM",
     "SpanBertForPreTraining", "ElectraConfig", "Electra", "ElectraGenerator", "ElectraDiscriminator",
     "TransformerXL", "TransformerXLConfig", "XLNetConfig", "XLNetModel", "XLNetLMHeadModel", "CausalLM",
-    "XLMConfig", "XLMModel",
+    "XLMConfig", "XLMModel", "ModernBertConfig", "ModernBertModel", "ModernBertForMaskedLM",
     "count_parameters", "mean_pool", "tokenizers", "__version__",
 ]

@@ -39,12 +39,12 @@ BUILDS_ON = {
     "01": ["00"], "02": ["01"], "03": ["02"],
     "04": ["03"], "05": ["04"], "06": ["05"], "07": ["06"],
     "08": ["05", "06"], "09": ["05"], "10": ["05", "06"], "11": ["05"], "12": ["05", "02"], "13": ["05", "02"],
-    "14": ["05"],
+    "14": ["05"], "15": ["05", "02"],
 }
 PARTS = [  # (chapters, colour, caption)
     (["00", "01", "02", "03"], "#dbe9f6", "the core: attention → BERT"),
     (["04", "05", "06", "07"], "#fde3c8", "from text to a trained, fine-tuned model"),
-    (["08", "09", "10", "11", "12", "13", "14"], "#dff2dc", "the offspring: read in any order after 05"),
+    (["08", "09", "10", "11", "12", "13", "14", "15"], "#dff2dc", "the offspring: read in any order after 05"),
 ]
 EDGE = "#444444"
 
@@ -80,7 +80,7 @@ def blank_axes(width, height):
 def course_map():
     """Three bands of chapters; an arrow means 'builds on'."""
     titles = {n: t.replace(" & ", "\n& ") if len(t) > 16 else t for n, t in chapter_titles().items()}
-    width, height = 13.0, 6.6
+    width, height = 14.4, 6.6  # wide enough for the eight offspring boxes side by side
     fig, ax = blank_axes(width, height)
     w, h, y_of_part = 1.66, 0.9, [5.35, 3.35, 1.1]
     centers = {}

@@ -23,10 +23,12 @@ from test_distilbert import CONFIG as DISTILBERT_CONFIG
 from test_electra import CONFIGS as ELECTRA_CONFIGS
 from test_roberta import CONFIGS as ROBERTA_CONFIGS
 from test_roberta import make_batch as roberta_batch
+from test_modernbert import SIZES as MODERNBERT_SIZES
+from test_modernbert import make_batch as modernbert_batch
 
 from minibert import (AlbertModel, BertForMaskedLM, BertForPreTraining, BertForSequenceClassification, BertModel,
                       CausalLM, DebertaV2Model, DistilBertForMaskedLM, DistilBertModel, ElectraDiscriminator,
-                      RobertaForMaskedLM, RobertaModel)
+                      ModernBertForMaskedLM, ModernBertModel, RobertaForMaskedLM, RobertaModel)
 
 TOL = 1e-5
 
@@ -76,9 +78,16 @@ TRIPLES = {
                    ("last_hidden_state",), (("hidden_size", "dim"), ("num_hidden_layers", "n_layers"))),
     "distilbert-mlm": (DistilBertForMaskedLM, transformers.DistilBertForMaskedLM,
                        lambda: transformers.DistilBertConfig(**DISTIL_HF), ("logits",), ()),
+    "modernbert": (ModernBertModel, transformers.ModernBertModel,
+                   lambda: transformers.ModernBertConfig(**MODERNBERT_SIZES), ("last_hidden_state",),
+                   ("local_attention", ("attention_types", "layer_types"))),
+    "modernbert-mlm": (ModernBertForMaskedLM, transformers.ModernBertForMaskedLM,
+                       lambda: transformers.ModernBertConfig(**MODERNBERT_SIZES, mlp_bias=True), ("logits",),
+                       ("mlp_bias",)),
 }
 # the random weights of each family's own tests: DeBERTa's N(0, 0.3^2), ELECTRA's LayerNorm scales around 1
-RANDOM_WEIGHTS = {DebertaV2Model: dict(scale=0.3), ElectraDiscriminator: dict(norms_near_one=True)}
+RANDOM_WEIGHTS = {DebertaV2Model: dict(scale=0.3), ElectraDiscriminator: dict(norms_near_one=True),
+                  ModernBertModel: dict(norms_near_one=True), ModernBertForMaskedLM: dict(norms_near_one=True)}
 
 
 def bert_inputs(make_batch, config, seed):
@@ -101,7 +110,12 @@ def ids_and_mask(make_batch, config, seed):
     return dict(input_ids=ids, attention_mask=mask)
 
 
-INPUTS = {DebertaV2Model: deberta_inputs, RobertaModel: roberta_inputs, RobertaForMaskedLM: roberta_inputs,
+def modernbert_inputs(make_batch, config, seed):
+    ids, mask = modernbert_batch(seed=seed)
+    return dict(input_ids=ids, attention_mask=mask)
+
+
+INPUTS = {ModernBertModel: modernbert_inputs, ModernBertForMaskedLM: modernbert_inputs, DebertaV2Model: deberta_inputs, RobertaModel: roberta_inputs, RobertaForMaskedLM: roberta_inputs,
           DistilBertModel: ids_and_mask, DistilBertForMaskedLM: ids_and_mask, CausalLM: ids_and_mask}
 
 

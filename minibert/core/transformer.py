@@ -57,7 +57,8 @@ def init_layer(module: nn.Module, std: float) -> None:
                 module.weight[module.padding_idx].zero_()
     elif isinstance(module, nn.LayerNorm):
         nn.init.ones_(module.weight)
-        nn.init.zeros_(module.bias)
+        if module.bias is not None:  # LayerNorm(bias=False) has none (ModernBERT)
+            nn.init.zeros_(module.bias)
 
 
 def init_weights(*modules: nn.Module, std: float) -> None:
@@ -95,6 +96,8 @@ class EncoderLayer(nn.Module):
         layer_norm_eps: float = 1e-12,
         attention: nn.Module | None = None,
         norm_position: str = "post",
+        ffn: nn.Module | None = None,
+        norm_bias: bool = True,
     ):
         super().__init__()
         if norm_position not in NORM_POSITIONS:
@@ -105,9 +108,11 @@ class EncoderLayer(nn.Module):
         # relative-position variants (Transformer-XL, DeBERTa) reuse the block around it unchanged.
         self.attention = attention if attention is not None else MultiHeadSelfAttention(
             hidden_size, num_heads, attention_dropout)
-        self.attention_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
-        self.ffn = FeedForward(hidden_size, intermediate_size, activation)
-        self.ffn_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+        self.attention_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps, bias=norm_bias)
+        # Likewise any position-wise ``x -> ffn(x)`` (ModernBERT's gated GeGLU); ``norm_bias=False`` drops the
+        # LayerNorms' shift (ModernBERT has no biases at all).
+        self.ffn = ffn if ffn is not None else FeedForward(hidden_size, intermediate_size, activation)
+        self.ffn_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps, bias=norm_bias)
         self.dropout = nn.Dropout(dropout)
 
     @classmethod

@@ -1,4 +1,4 @@
-"""BERT and its offspring, one module or small package per family (chapters 03 and 08-14).
+"""BERT and its offspring, one module or small package per family (chapters 03 and 08-15).
 
 - :mod:`.bert` (03): ``model`` (embeddings, ``BertModel``, pooler, mean pooling) and ``heads`` (masked LM,
   pre-training and sequence classification);
@@ -12,5 +12,7 @@
   ``joint_prediction`` (the "New York" experiment);
 - :mod:`.deberta` (13): ``disentangled_attention`` and ``model``;
 - :mod:`.family` (14): ``causal_lm`` (GPT-style decoder), ``xlm`` (translation LM), ``noise`` (T5 and BART
-  corruption).
+  corruption);
+- :mod:`.modernbert` (15): ``config``, ``layers`` (GeGLU, RoPE attention), ``local_attention`` (sliding window,
+  local/global pattern), ``unpadding`` and ``model``.
 """
