@@ -95,6 +95,8 @@ class EncoderLayer(nn.Module):
         layer_norm_eps: float = 1e-12,
         attention: nn.Module | None = None,
         norm_position: str = "post",
+        ffn: nn.Module | None = None,
+        norm=None,
     ):
         super().__init__()
         if norm_position not in NORM_POSITIONS:
@@ -105,9 +107,12 @@ class EncoderLayer(nn.Module):
         # relative-position variants (Transformer-XL, DeBERTa) reuse the block around it unchanged.
         self.attention = attention if attention is not None else MultiHeadSelfAttention(
             hidden_size, num_heads, attention_dropout)
-        self.attention_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
-        self.ffn = FeedForward(hidden_size, intermediate_size, activation)
-        self.ffn_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps)
+        # ``ffn`` and ``norm`` (a class called as ``norm(hidden_size, eps=...)``) swap the other parts the same way:
+        # T5 brings a bias-free (gated) FFN and RMSNorm, and keeps the residual wiring of pre-LN.
+        norm = nn.LayerNorm if norm is None else norm
+        self.attention_norm = norm(hidden_size, eps=layer_norm_eps)
+        self.ffn = ffn if ffn is not None else FeedForward(hidden_size, intermediate_size, activation)
+        self.ffn_norm = norm(hidden_size, eps=layer_norm_eps)
         self.dropout = nn.Dropout(dropout)
 
     @classmethod
