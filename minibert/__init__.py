@@ -23,7 +23,7 @@ chapter                   where its code lives
 11 SpanBERT and ELECTRA   ``minibert.models.spanbert``, ``minibert.models.electra``
 12 Transformer-XL, XLNet  ``minibert.models.transformer_xl``, ``minibert.models.xlnet``
 13 DeBERTa                ``minibert.models.deberta``
-14 the family             ``minibert.models.family``
+14 the family             ``minibert.models.family``, ``minibert.models.t5`` (T5 encoder-decoder)
 ========================  ==========================================================================================
 
 Widgets are in ``minibert.widgets``, exercises in ``minibert.exercises``.
@@ -42,6 +42,7 @@ from .models.family.causal_lm import CausalLM
 from .models.family.xlm import XLMConfig, XLMModel
 from .models.roberta import RobertaConfig, RobertaForMaskedLM, RobertaForSequenceClassification, RobertaModel
 from .models.spanbert import SpanBertForPreTraining
+from .models.t5 import T5Config, T5ForConditionalGeneration, T5Model
 from .models.transformer_xl import TransformerXL, TransformerXLConfig
 from .models.xlnet.config import XLNetConfig
 from .models.xlnet.model import XLNetLMHeadModel, XLNetModel
@@ -58,6 +59,6 @@ __all__ = [
     "DebertaV2Config", "DebertaV2Model", "DebertaV2ForMaskedLM",
     "SpanBertForPreTraining", "ElectraConfig", "Electra", "ElectraGenerator", "ElectraDiscriminator",
     "TransformerXL", "TransformerXLConfig", "XLNetConfig", "XLNetModel", "XLNetLMHeadModel", "CausalLM",
-    "XLMConfig", "XLMModel",
+    "XLMConfig", "XLMModel", "T5Config", "T5Model", "T5ForConditionalGeneration",
     "count_parameters", "mean_pool", "tokenizers", "__version__",
 ]

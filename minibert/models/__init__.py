@@ -12,5 +12,7 @@
   ``joint_prediction`` (the "New York" experiment);
 - :mod:`.deberta` (13): ``disentangled_attention`` and ``model``;
 - :mod:`.family` (14): ``causal_lm`` (GPT-style decoder), ``xlm`` (translation LM), ``noise`` (T5 and BART
-  corruption).
+  corruption);
+- :mod:`.t5` (14): ``config``, ``blocks`` and ``model`` (the T5 encoder-decoder), ``span_data`` (its tiny
+  pre-training data).
 """

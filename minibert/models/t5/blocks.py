@@ -23,12 +23,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from minibert.core.attention import MultiHeadSelfAttention, attention_bias, attention_mask_bias, causal_mask
+from minibert.core.attention import MultiHeadSelfAttention, attention_bias, causal_mask
 from minibert.core.normalization import RMSNorm
 from minibert.core.relative_attention import T5RelativeBias
 from minibert.core.transformer import EncoderLayer, LayerStack
 
-__all__ = ["T5FeedForward", "T5DecoderLayer", "T5Stack", "t5_attention"]
+__all__ = ["T5FeedForward", "T5DecoderLayer", "T5Stack", "t5_attention", "decoder_masks"]
 
 
 class T5FeedForward(nn.Module):
@@ -84,7 +84,7 @@ class T5DecoderLayer(EncoderLayer):
 class T5Stack(LayerStack):
     """T5's encoder (``decoder=False``) or decoder: the layers, the shared position bias, the final RMSNorm.
 
-    ``forward(embeddings, attention_mask, encoder_states=None, encoder_mask=None, ...)`` ->
+    ``forward(embeddings, allowed, encoder_states=None, cross_allowed=None, ...)`` ->
     ``(output, attentions, hidden_states)``; a decoder's attentions are ``(self, cross)`` pairs per layer."""
 
     def __init__(self, config, decoder: bool = False):
@@ -100,23 +100,30 @@ class T5Stack(LayerStack):
         self.final_norm = RMSNorm(config.d_model, eps=config.layer_norm_epsilon)
         self.dropout = nn.Dropout(config.dropout_rate)
 
-    def self_attention_bias(self, length: int, attention_mask: torch.Tensor | None, dtype) -> torch.Tensor:
-        """``(B or 1, heads, T, T)``: the bucketed position bias plus the mask (padding keys; future keys in a
-        decoder), the one float every layer adds to its scores."""
-        bias = self.relative_bias(length, length).to(dtype)
-        allowed = None if attention_mask is None else attention_mask[:, None, :]  # (B, 1, T): keys that exist
-        if self.decoder:
-            future = causal_mask(length, bias.device)[None]
-            allowed = future if allowed is None else allowed & future
-        return bias if allowed is None else bias + attention_bias(allowed[:, None], dtype)
-
-    def forward(self, embeddings, attention_mask=None, encoder_states=None, encoder_mask=None,
+    def forward(self, embeddings, allowed=None, encoder_states=None, cross_allowed=None,
                 output_attentions: bool = False, output_hidden_states: bool = False):
-        bias = self.self_attention_bias(embeddings.shape[1], attention_mask, embeddings.dtype)
+        """``allowed``: boolean, broadcastable to ``(B, T, T)`` (``True`` = query i may attend to key j), or None;
+        ``cross_allowed`` likewise over the encoder's tokens, ``(B, T, S)``. The bucketed position bias plus the
+        mask is the one float every layer adds to its self-attention scores."""
+        length, dtype = embeddings.shape[1], embeddings.dtype
+        bias = self.relative_bias(length, length).to(dtype)  # (1, heads, T, T)
+        if allowed is not None:
+            bias = bias + attention_bias(allowed[:, None], dtype)
         inputs = {}
         if self.decoder:
-            inputs = dict(encoder_states=encoder_states,
-                          encoder_mask=attention_mask_bias(encoder_mask, embeddings.dtype))
+            cross = None if cross_allowed is None or bool(cross_allowed.all()) else cross_allowed[:, None]
+            inputs = dict(encoder_states=encoder_states, encoder_mask=None if cross is None else
+                          attention_bias(cross, dtype))
         x, attentions, hidden_states = super().forward(self.dropout(embeddings), bias, output_attentions,
                                                        output_hidden_states, **inputs)
         return self.dropout(x), attentions, hidden_states
+
+
+def decoder_masks(decoder_mask: torch.Tensor, encoder_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The decoder's two attention masks from its ``(B, T)`` and the encoder's ``(B, S)`` padding masks (1 = real
+    token): self-attention ``(B, T, T)``, query i may see key j when ``j <= i`` and j is real; cross-attention
+    ``(B, T, S)``, every query may see every real encoder token. ``True`` = may attend."""
+    length = decoder_mask.shape[1]
+    self_allowed = causal_mask(length, decoder_mask.device)[None] & decoder_mask.bool()[:, None, :]
+    cross_allowed = encoder_mask.bool()[:, None, :].expand(-1, length, -1)
+    return self_allowed, cross_allowed

@@ -31,7 +31,7 @@ from minibert.core.inputs import IGNORE_INDEX
 from minibert.core.normalization import RMSNorm
 from minibert.core.outputs import ModelOutput
 
-from .blocks import T5FeedForward, T5Stack
+from .blocks import T5FeedForward, T5Stack, decoder_masks
 from .config import T5Config
 
 __all__ = ["T5Model", "T5ForConditionalGeneration", "Seq2SeqOutput", "T5_KEY_RULES", "shift_right"]
@@ -146,8 +146,8 @@ class T5Model(PretrainedMixin, nn.Module):
         """The encoder alone: ``(states (B, S, d_model), attentions, hidden_states)``."""
         embeddings = self.embed(input_ids, "input_ids")
         mask = self._mask(attention_mask, input_ids, "attention_mask")
-        return self.encoder(embeddings, mask, output_attentions=output_attentions,
-                            output_hidden_states=output_hidden_states)
+        return self.encoder(embeddings, None if mask is None else mask[:, None, :],
+                            output_attentions=output_attentions, output_hidden_states=output_hidden_states)
 
     def forward(self, input_ids, attention_mask=None, decoder_input_ids=None, decoder_attention_mask=None,
                 encoder_outputs=None, output_attentions: bool = False, output_hidden_states: bool = False,
@@ -159,11 +159,15 @@ class T5Model(PretrainedMixin, nn.Module):
                              "config.decoder_start_token_id); see minibert.models.t5.model.shift_right")
         if encoder_outputs is None:
             encoder_outputs = self.encode(input_ids, attention_mask, output_attentions, output_hidden_states)
-        encoder_mask = self._mask(attention_mask, input_ids, "attention_mask")
         encoder_states = encoder_outputs[0]
         embeddings = self.embed(decoder_input_ids, "decoder_input_ids")
+        ones = lambda shape: torch.ones(shape, dtype=torch.bool, device=embeddings.device)  # noqa: E731
+        encoder_mask = self._mask(attention_mask, input_ids, "attention_mask")
         decoder_mask = self._mask(decoder_attention_mask, decoder_input_ids, "decoder_attention_mask")
-        states, attentions, hidden = self.decoder(embeddings, decoder_mask, encoder_states, encoder_mask,
+        allowed, cross_allowed = decoder_masks(
+            ones(decoder_input_ids.shape) if decoder_mask is None else decoder_mask,
+            ones(encoder_states.shape[:2]) if encoder_mask is None else encoder_mask)
+        states, attentions, hidden = self.decoder(embeddings, allowed, encoder_states, cross_allowed,
                                                   output_attentions, output_hidden_states)
         return Seq2SeqOutput(
             last_hidden_state=states, encoder_last_hidden_state=encoder_states,
