@@ -19,6 +19,8 @@ The layer is :class:`~minibert.core.transformer.EncoderLayer` (``norm_position="
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -29,6 +31,12 @@ from minibert.core.relative_attention import T5RelativeBias
 from minibert.core.transformer import EncoderLayer, LayerStack
 
 __all__ = ["T5FeedForward", "T5DecoderLayer", "T5Stack", "t5_attention", "decoder_masks"]
+
+
+def gelu_tanh(x: torch.Tensor) -> torch.Tensor:
+    """GELU's tanh approximation written out, as Mesh TensorFlow and ``transformers``' ``gelu_new`` compute it
+    (``F.gelu(approximate="tanh")`` is the same function, rounded differently in its last bits)."""
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
 
 
 class T5FeedForward(nn.Module):
@@ -46,7 +54,7 @@ class T5FeedForward(nn.Module):
         if self.gate is None:
             hidden = F.relu(self.inner(x))
         else:
-            hidden = F.gelu(self.gate(x), approximate="tanh") * self.inner(x)
+            hidden = gelu_tanh(self.gate(x)) * self.inner(x)
         return self.outer(self.dropout(hidden))
 
 
