@@ -89,6 +89,20 @@ def test_transformers_checkpoint_loads_into_ours(variant, randomize, tmp_path):
         assert torch.equal(x, y), name
 
 
+def test_a_transformers_v1_1_saved_with_its_head_tied_in_memory_loads_untied(randomize, tmp_path):
+    # transformers 5 ties every T5 head in memory and saves no lm_head; scale_decoder_outputs=False says "v1.1"
+    theirs = transformers.T5ForConditionalGeneration(transformers.T5Config(**SIZES, **VARIANTS["v1.1"]))
+    randomize(theirs, 4, scale=0.2, norms_near_one=True).eval().save_pretrained(tmp_path)
+    ours = T5ForConditionalGeneration.from_pretrained(tmp_path)
+    assert not ours.config.tie_word_embeddings and torch.equal(ours.lm_head.weight, ours.shared.weight)
+    ids, mask, labels, decoder_mask = batch(3)
+    with torch.no_grad():
+        a = ours(ids, mask, labels=labels, decoder_attention_mask=decoder_mask)
+        b = theirs(input_ids=ids, attention_mask=mask, decoder_input_ids=shift_right(labels, 0, 0),
+                   decoder_attention_mask=decoder_mask)
+    both(a.logits, b.logits, "logits", decoder_mask.bool())
+
+
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_greedy_generation_writes_the_same_tokens_as_transformers(variant, randomize, tmp_path):
     ours = random_model(variant, randomize, seed=3)

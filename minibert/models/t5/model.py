@@ -98,7 +98,8 @@ class T5Model(PretrainedMixin, nn.Module):
     config_class = T5Config
     hf_architecture = "T5Model"
     hf_key_rules = T5_KEY_RULES
-    # older saves repeat the shared table per stack; transformers drops the unused cross-attention position table
+    # older saves repeat the shared table per stack; transformers drops the unused cross-attention position table;
+    # a bare model (or a tied head) has no use for lm_head
     hf_ignore = (r"^(encoder|decoder)\.embed_tokens\.weight$", r"EncDecAttention\.relative_attention_bias",
                  r"^lm_head\.weight$")
 
@@ -139,7 +140,7 @@ class T5Model(PretrainedMixin, nn.Module):
     def _mask(mask, ids: torch.Tensor, name: str):
         if mask is None:
             return None
-        return check.binary_mask(name, mask, {tuple(ids.shape): f"1 = real token, 0 = padding, shaped like the ids"})
+        return check.binary_mask(name, mask, {tuple(ids.shape): "1 = real token, 0 = padding, shaped like the ids"})
 
     def encode(self, input_ids, attention_mask=None, output_attentions: bool = False,
                output_hidden_states: bool = False):
