@@ -39,6 +39,11 @@ class CharSpanCorruption:
     def sentinel_ids(self) -> list[int]:
         return [i for i, s in enumerate(self.symbols) if s.startswith("<X") and len(s) > 1]
 
+    @property
+    def first_character_id(self) -> int:
+        """Ids from here on are characters (before: padding, end, unknown, the sentinels)."""
+        return max(self.sentinel_ids) + 1
+
     def encode(self, text: str) -> list[int]:
         index = {s: i for i, s in enumerate(self.symbols)}
         return [index.get(c, index[UNK]) for c in text]
