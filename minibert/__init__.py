@@ -23,7 +23,7 @@ chapter                   where its code lives
 11 SpanBERT and ELECTRA   ``minibert.models.spanbert``, ``minibert.models.electra``
 12 Transformer-XL, XLNet  ``minibert.models.transformer_xl``, ``minibert.models.xlnet``
 13 DeBERTa                ``minibert.models.deberta``
-14 the family             ``minibert.models.family``
+14 the family             ``minibert.models.family``, ``minibert.models.t5`` (T5 encoder-decoder)
 15 ModernBERT             ``minibert.models.modernbert``
 ========================  ==========================================================================================
 
@@ -45,6 +45,7 @@ from .models.modernbert.config import ModernBertConfig
 from .models.modernbert.model import ModernBertForMaskedLM, ModernBertModel
 from .models.roberta import RobertaConfig, RobertaForMaskedLM, RobertaForSequenceClassification, RobertaModel
 from .models.spanbert import SpanBertForPreTraining
+from .models.t5 import T5Config, T5ForConditionalGeneration, T5Model
 from .models.transformer_xl import TransformerXL, TransformerXLConfig
 from .models.xlnet.config import XLNetConfig
 from .models.xlnet.model import XLNetLMHeadModel, XLNetModel
@@ -61,6 +62,7 @@ __all__ = [
     "DebertaV2Config", "DebertaV2Model", "DebertaV2ForMaskedLM",
     "SpanBertForPreTraining", "ElectraConfig", "Electra", "ElectraGenerator", "ElectraDiscriminator",
     "TransformerXL", "TransformerXLConfig", "XLNetConfig", "XLNetModel", "XLNetLMHeadModel", "CausalLM",
-    "XLMConfig", "XLMModel", "ModernBertConfig", "ModernBertModel", "ModernBertForMaskedLM",
+    "XLMConfig", "XLMModel", "T5Config", "T5Model", "T5ForConditionalGeneration", "ModernBertConfig", "ModernBertModel",
+    "ModernBertForMaskedLM",
     "count_parameters", "mean_pool", "tokenizers", "__version__",
 ]

@@ -25,10 +25,13 @@ from test_roberta import CONFIGS as ROBERTA_CONFIGS
 from test_roberta import make_batch as roberta_batch
 from test_modernbert import SIZES as MODERNBERT_SIZES
 from test_modernbert import make_batch as modernbert_batch
+from test_t5 import SIZES as T5_SIZES
+from test_t5 import batch as t5_batch
 
 from minibert import (AlbertModel, BertForMaskedLM, BertForPreTraining, BertForSequenceClassification, BertModel,
                       CausalLM, DebertaV2Model, DistilBertForMaskedLM, DistilBertModel, ElectraDiscriminator,
-                      ModernBertForMaskedLM, ModernBertModel, RobertaForMaskedLM, RobertaModel)
+                      ModernBertForMaskedLM, ModernBertModel, RobertaForMaskedLM, RobertaModel, T5ForConditionalGeneration,
+                      T5Model)
 
 TOL = 1e-5
 
@@ -84,10 +87,17 @@ TRIPLES = {
     "modernbert-mlm": (ModernBertForMaskedLM, transformers.ModernBertForMaskedLM,
                        lambda: transformers.ModernBertConfig(**MODERNBERT_SIZES, mlp_bias=True), ("logits",),
                        ("mlp_bias",)),
+    "t5-v1.0": (T5ForConditionalGeneration, transformers.T5ForConditionalGeneration,
+                lambda: transformers.T5Config(**T5_SIZES, decoder_start_token_id=0),
+                ("logits", "encoder_last_hidden_state"), ("d_kv", "feed_forward_proj")),
+    "t5-v1.1-model": (T5Model, transformers.T5Model,
+                      lambda: transformers.T5Config(**T5_SIZES, feed_forward_proj="gated-gelu"),
+                      ("last_hidden_state", "encoder_last_hidden_state"), ("feed_forward_proj",)),
 }
 # the random weights of each family's own tests: DeBERTa's N(0, 0.3^2), ELECTRA's LayerNorm scales around 1
 RANDOM_WEIGHTS = {DebertaV2Model: dict(scale=0.3), ElectraDiscriminator: dict(norms_near_one=True),
-                  ModernBertModel: dict(norms_near_one=True), ModernBertForMaskedLM: dict(norms_near_one=True)}
+                  ModernBertModel: dict(norms_near_one=True), ModernBertForMaskedLM: dict(norms_near_one=True),
+                  T5ForConditionalGeneration: dict(norms_near_one=True), T5Model: dict(norms_near_one=True)}
 
 
 def bert_inputs(make_batch, config, seed):
@@ -115,7 +125,13 @@ def modernbert_inputs(make_batch, config, seed):
     return dict(input_ids=ids, attention_mask=mask)
 
 
-INPUTS = {ModernBertModel: modernbert_inputs, ModernBertForMaskedLM: modernbert_inputs, DebertaV2Model: deberta_inputs, RobertaModel: roberta_inputs, RobertaForMaskedLM: roberta_inputs,
+def t5_inputs(make_batch, config, seed):
+    ids, mask, labels, decoder_mask = t5_batch(seed)
+    return dict(input_ids=ids, attention_mask=mask, decoder_input_ids=labels.clamp(min=0))
+
+
+INPUTS = {ModernBertModel: modernbert_inputs, ModernBertForMaskedLM: modernbert_inputs, T5ForConditionalGeneration: t5_inputs,
+          T5Model: t5_inputs, DebertaV2Model: deberta_inputs, RobertaModel: roberta_inputs, RobertaForMaskedLM: roberta_inputs,
           DistilBertModel: ids_and_mask, DistilBertForMaskedLM: ids_and_mask, CausalLM: ids_and_mask}
 
 

@@ -5,6 +5,7 @@
 - :mod:`.relative_attention` (02): Shaw et al.'s relative attention and T5's relative bias;
 - :mod:`.rotary` (02): rotary position embedding (RoPE), in ``transformers``' rotate-half layout;
 - :mod:`.alibi` (02): ALiBi's slopes and linear biases, the paper's form and BLOOM's;
+- :mod:`.normalization` (14): RMSNorm, T5's layer normalisation without the mean;
 - :mod:`.transformer` (03): the feed-forward block, the encoder layer (post-LN or pre-LN), the layer loop every
   encoder shares (``LayerStack``), BERT's encoder stack and BERT's initialiser;
 - :mod:`.config` (03): :class:`~minibert.core.config.ConfigBase`, the base of every config (a table of field checks,

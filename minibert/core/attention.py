@@ -65,18 +65,20 @@ def scaled_dot_product_attention(
     v: torch.Tensor,
     mask: torch.Tensor | None = None,
     dropout: float = 0.0,
+    scale: float | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Attention with the weights: ``(softmax(q k^T / sqrt(d) + bias) v, weights)``.
 
     ``mask`` is boolean (``True`` = may attend) or an additive float bias, broadcastable to ``(..., T_q, T_k)``.
     ``dropout`` is applied to the weights (as BERT does during training); the returned weights are post-dropout.
+    ``scale`` replaces ``1 / sqrt(d)`` (T5 uses 1: its initialisation already shrinks the queries).
     """
     if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
         raise ValueError(f"q and k must have the same last dimension and k and v the same length, got q "
                          f"{tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)}")
     if mask is not None and mask.is_floating_point() and bool(mask.isnan().any()):
         raise ValueError("mask contains NaN; pass a boolean mask (True = may attend) or a bias of 0 and -inf")
-    scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+    scores = (q @ k.transpose(-1, -2)) * (1 / math.sqrt(q.shape[-1]) if scale is None else scale)
     bias = _as_bias(mask, scores.dtype)
     if bias is not None:
         scores = scores + bias
@@ -91,20 +93,27 @@ class MultiHeadSelfAttention(nn.Module):
 
     The h per-head projections are stored as one ``(H, H)`` matrix each for queries, keys and values; splitting
     the result into heads is a reshape, exactly as in :func:`minibert.reference.split_heads`.
+
+    Two switches serve T5 (Raffel et al., 2020, section 2.1): ``head_size`` sets d_k apart from ``H / heads``
+    (the projections are then ``(H, heads * d_k)``), and ``scale`` replaces ``1 / sqrt(d_k)`` (T5 uses 1).
+    ``forward(..., key_value=y)`` is cross-attention: queries from ``x``, keys and values from ``y``.
     """
 
-    def __init__(self, hidden_size: int, num_heads: int, dropout: float = 0.0, bias: bool = True):
+    def __init__(self, hidden_size: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 head_size: int | None = None, scale: float | None = None):
         super().__init__()
         integer("", "num_heads", num_heads, minimum=1)
-        if hidden_size % num_heads:
+        if head_size is None and hidden_size % num_heads:
             raise ValueError(f"hidden_size ({hidden_size}) must be divisible by num_heads ({num_heads})")
         self.num_heads = num_heads
-        self.head_size = hidden_size // num_heads
+        self.head_size = hidden_size // num_heads if head_size is None else integer("", "head_size", head_size, 1)
+        self.scale = scale
         self.dropout = dropout
-        self.query = nn.Linear(hidden_size, hidden_size, bias=bias)
-        self.key = nn.Linear(hidden_size, hidden_size, bias=bias)
-        self.value = nn.Linear(hidden_size, hidden_size, bias=bias)
-        self.output = nn.Linear(hidden_size, hidden_size, bias=bias)
+        inner = self.num_heads * self.head_size
+        self.query = nn.Linear(hidden_size, inner, bias=bias)
+        self.key = nn.Linear(hidden_size, inner, bias=bias)
+        self.value = nn.Linear(hidden_size, inner, bias=bias)
+        self.output = nn.Linear(inner, hidden_size, bias=bias)
 
     def split_heads(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, T, H) -> (B, heads, T, H / heads)``."""
@@ -127,18 +136,22 @@ class MultiHeadSelfAttention(nn.Module):
         return F.dropout(weights, p=self.dropout) if self.training and self.dropout > 0 else weights
 
     def forward(
-        self, x: torch.Tensor, mask: torch.Tensor | None = None, need_weights: bool = False
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, need_weights: bool = False,
+        key_value: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Self-attention over ``x`` ``(B, T, H)``; returns ``(output (B, T, H), weights (B, heads, T, T) or None)``.
 
         ``mask``: boolean (``True`` = may attend) or additive float bias broadcastable to ``(B, heads, T, T)``.
+        ``key_value`` ``(B, S, H)``: attend to it instead of ``x`` (cross-attention; weights ``(B, heads, T, S)``).
         """
-        q, k, v = self.split_heads(self.query(x)), self.split_heads(self.key(x)), self.split_heads(self.value(x))
+        source = x if key_value is None else key_value
+        q = self.split_heads(self.query(x))
+        k, v = self.split_heads(self.key(source)), self.split_heads(self.value(source))
         dropout = self.dropout if self.training else 0.0
         bias = _as_bias(mask, x.dtype)
         if need_weights:
-            context, weights = scaled_dot_product_attention(q, k, v, bias, dropout)
+            context, weights = scaled_dot_product_attention(q, k, v, bias, dropout, self.scale)
         else:
-            context = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, dropout_p=dropout)
+            context = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, dropout_p=dropout, scale=self.scale)
             weights = None
         return self.output(self.merge_heads(context)), weights

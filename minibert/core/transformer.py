@@ -19,6 +19,8 @@ be fed this module's weights directly.
 """
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -98,6 +100,7 @@ class EncoderLayer(nn.Module):
         norm_position: str = "post",
         ffn: nn.Module | None = None,
         norm_bias: bool = True,
+        norm=None,
     ):
         super().__init__()
         if norm_position not in NORM_POSITIONS:
@@ -108,11 +111,14 @@ class EncoderLayer(nn.Module):
         # relative-position variants (Transformer-XL, DeBERTa) reuse the block around it unchanged.
         self.attention = attention if attention is not None else MultiHeadSelfAttention(
             hidden_size, num_heads, attention_dropout)
-        self.attention_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps, bias=norm_bias)
-        # Likewise any position-wise ``x -> ffn(x)`` (ModernBERT's gated GeGLU); ``norm_bias=False`` drops the
-        # LayerNorms' shift (ModernBERT has no biases at all).
+        # Likewise any position-wise ``x -> ffn(x)`` (ModernBERT's gated GeGLU, T5's bias-free FFN) and any ``norm``
+        # (a class called as ``norm(hidden_size, eps=...)``: T5's RMSNorm); ``norm_bias=False`` drops the LayerNorms'
+        # shift (ModernBERT has no biases at all).
+        if norm is None:
+            norm = partial(nn.LayerNorm, bias=norm_bias)
+        self.attention_norm = norm(hidden_size, eps=layer_norm_eps)
         self.ffn = ffn if ffn is not None else FeedForward(hidden_size, intermediate_size, activation)
-        self.ffn_norm = nn.LayerNorm(hidden_size, eps=layer_norm_eps, bias=norm_bias)
+        self.ffn_norm = norm(hidden_size, eps=layer_norm_eps)
         self.dropout = nn.Dropout(dropout)
 
     @classmethod

@@ -13,6 +13,8 @@
 - :mod:`.deberta` (13): ``disentangled_attention`` and ``model``;
 - :mod:`.family` (14): ``causal_lm`` (GPT-style decoder), ``xlm`` (translation LM), ``noise`` (T5 and BART
   corruption);
+- :mod:`.t5` (14): ``config``, ``blocks`` and ``model`` (the T5 encoder-decoder), ``span_data`` (its tiny
+  pre-training data).
 - :mod:`.modernbert` (15): ``config``, ``layers`` (GeGLU, RoPE attention), ``local_attention`` (sliding window,
   local/global pattern), ``unpadding`` and ``model``.
 """

@@ -1,4 +1,4 @@
-"""Chapter 14: exercises 14.5, 14.6."""
+"""Chapter 14: exercises 14.5, 14.6, 14.7."""
 from __future__ import annotations
 
 from .common import *  # noqa: F401,F403 (imports and helpers)
@@ -217,3 +217,95 @@ def _(answer):
     if said != truth:
         raise AssertionError(f"the run says {truth!r}, not {said!r}. {story}")
     print(f"Right: {story}")
+
+
+# -- 14.7 ---------------------------------------------------------------------------------------------------------
+@exercise("14.7", "the decoder's two attention masks", kind="build",
+          builds=("minibert.models.t5.blocks.decoder_masks",),
+          shortcut="""
+          from minibert.models.t5.blocks import decoder_masks
+
+          def answer(decoder_mask, encoder_mask):
+              return decoder_masks(decoder_mask, encoder_mask)
+          """,
+          hints=("Self-attention in the decoder: query i may read key j when j is not in the future (j <= i) AND j "
+                 "is a real token. Cross-attention: every decoder position may read every real encoder token, "
+                 "never the encoder's padding; the future plays no part there.",
+                 "decoder_mask (B, T) and encoder_mask (B, S), 0/1. torch.ones(T, T).tril() is the causal part; "
+                 "mask[:, None, :] puts a padding mask on the KEY axis. Return booleans: (B, T, T) and (B, T, S).",
+                 "causal = torch.ones(T, T, dtype=torch.bool).tril()\n"
+                 "self_allowed = causal[None] & ...      # keys that are real\n"
+                 "cross_allowed = ...                    # (B, T, S): the encoder's real tokens, for every query\n"
+                 "return self_allowed, cross_allowed"),
+          solution="""
+          import torch
+
+          def answer(decoder_mask, encoder_mask):
+              length = decoder_mask.shape[1]
+              causal = torch.ones(length, length, dtype=torch.bool).tril()     # key j <= query i
+              self_allowed = causal[None] & decoder_mask.bool()[:, None, :]   # and key j is real
+              cross_allowed = encoder_mask.bool()[:, None, :].expand(-1, length, -1)
+              return self_allowed, cross_allowed
+          """,
+          wrong=("""
+                 import torch
+
+                 def answer(decoder_mask, encoder_mask):
+                     length = decoder_mask.shape[1]
+                     self_allowed = decoder_mask.bool()[:, None, :].expand(-1, length, -1)  # no causal part
+                     return self_allowed, encoder_mask.bool()[:, None, :].expand(-1, length, -1)
+                 """,
+                 """
+                 import torch
+
+                 def answer(decoder_mask, encoder_mask):
+                     length, source = decoder_mask.shape[1], encoder_mask.shape[1]
+                     causal = torch.ones(length, length, dtype=torch.bool).tril()
+                     self_allowed = causal[None] & decoder_mask.bool()[:, None, :]
+                     cross = torch.ones(length, source, dtype=torch.bool).tril()  # a causal cross-attention
+                     return self_allowed, cross[None] & encoder_mask.bool()[:, None, :]
+                 """,
+                 """
+                 import torch
+
+                 def answer(decoder_mask, encoder_mask):
+                     length, source = decoder_mask.shape[1], encoder_mask.shape[1]
+                     causal = torch.ones(length, length, dtype=torch.bool).tril()
+                     self_allowed = causal[None] & decoder_mask.bool()[:, :, None]  # padding on the query axis
+                     return self_allowed, encoder_mask.bool()[:, None, :].expand(-1, length, -1)
+                 """))
+@_own_rng
+def _(answer):
+    from minibert.models.t5.blocks import decoder_masks
+
+    g = torch.Generator().manual_seed(0)
+    cases = [("no padding", torch.ones(2, 4, dtype=torch.long), torch.ones(2, 6, dtype=torch.long))]
+    for case in range(6):
+        batch, length, source = (int(torch.randint(low, high, (1,), generator=g)) for low, high in ((1, 4), (1, 7),
+                                                                                                   (1, 9)))
+        lengths = torch.randint(1, length + 1, (batch,), generator=g)
+        sources = torch.randint(1, source + 1, (batch,), generator=g)
+        cases.append((f"decoder lengths {lengths.tolist()} of {length}, encoder {sources.tolist()} of {source}",
+                      (torch.arange(length)[None] < lengths[:, None]).long(),
+                      (torch.arange(source)[None] < sources[:, None]).long()))
+    for where, decoder_mask, encoder_mask in cases:
+        expected = decoder_masks(decoder_mask, encoder_mask)
+        got = _call(answer, decoder_mask.clone(), encoder_mask.clone())
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise AssertionError(f"{where}: return a pair (self-attention mask, cross-attention mask)")
+        for name, mask, truth in zip(("self-attention", "cross-attention"), got, expected):
+            mask = _tensor(mask, f"the {name} mask")
+            if tuple(mask.shape) != tuple(truth.shape):
+                raise AssertionError(f"{where}: the {name} mask has shape {tuple(mask.shape)}, expected "
+                                     f"{tuple(truth.shape)} (batch, queries, keys)")
+            mask = mask.bool() if mask.dtype != torch.bool else mask
+            if torch.equal(mask, truth):
+                continue
+            if name == "self-attention" and bool((mask & ~truth).any()):
+                q, k = [int(i) for i in (mask & ~truth).nonzero()[0][1:]]
+                why = "a future token" if k > q else "a padding token"
+                raise AssertionError(f"{where}: in self-attention, query {q} may read key {k}, {why}")
+            if name == "cross-attention" and bool((truth & ~mask).any()):
+                raise AssertionError(f"{where}: cross-attention hides real encoder tokens from some decoder "
+                                     "positions; the decoder may read the whole (real) input at every step")
+            raise AssertionError(f"{where}: the {name} mask hides keys it should show, or shows padding keys")
