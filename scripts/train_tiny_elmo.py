@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 from minibert.corpus import load_documents, random_windows, split_documents
 from minibert.models.elmo import ElmoBiLM, ElmoConfig
 from minibert.tokenizers import course_tokenizer
+from minibert.training.schedules import WarmupDecay
 
 OUT = ROOT / "assets" / "elmo"
 WINDOW = 32
@@ -58,8 +59,7 @@ def main() -> None:
     model = ElmoBiLM(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     warmup = max(1, args.steps // 20)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (args.steps - s) / (args.steps - warmup))))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, WarmupDecay(warmup, args.steps))  # linear decay
     generator = torch.Generator().manual_seed(args.seed)
     test_batch = random_windows(test, WINDOW, 64, torch.Generator().manual_seed(1))
 

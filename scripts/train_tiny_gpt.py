@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 from minibert import BertConfig
 from minibert.corpus import load_documents, random_windows, split_documents
 from minibert.models.family.causal_lm import CausalLM
+from minibert.training.schedules import WarmupDecay
 
 OUT = ROOT / "assets" / "tiny_gpt"
 WINDOW = 64
@@ -63,8 +64,7 @@ def main() -> None:
     model = CausalLM(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     warmup = max(1, args.steps // 20)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (args.steps - s) / (args.steps - warmup))))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, WarmupDecay(warmup, args.steps))  # linear decay
     generator = torch.Generator().manual_seed(args.seed)
     test_batch = random_windows(test, WINDOW, 256, torch.Generator().manual_seed(1))
     curve, start = [], time.perf_counter()

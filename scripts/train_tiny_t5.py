@@ -37,6 +37,7 @@ from minibert.corpus import load_documents, random_windows, split_documents  # n
 from minibert.environment import cpu_model  # noqa: E402
 from minibert.models.t5 import T5Config, T5ForConditionalGeneration  # noqa: E402
 from minibert.models.t5.span_data import CharSpanCorruption, span_scores  # noqa: E402
+from minibert.training.schedules import WarmupDecay
 
 OUT = ROOT / "assets" / "tiny_t5"
 HELD_OUT_WINDOWS, HELD_OUT_SEED = 512, 1234
@@ -82,8 +83,7 @@ def train(seed: int, args, data, train_ids, held_out, baseline) -> tuple[T5ForCo
         torch.nn.init.normal_(model.lm_head.weight, std=args.head_std)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     warmup = max(1, args.steps // 20)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (args.steps - s) / (args.steps - warmup))))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, WarmupDecay(warmup, args.steps))  # linear decay
     generator = torch.Generator().manual_seed(seed)
     small = tuple(t[:128] for t in held_out)
     curve, start = [], time.perf_counter()
