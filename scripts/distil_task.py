@@ -37,7 +37,6 @@ the seeds and every setting.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
@@ -54,7 +53,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from finetune_seeds import paired_gap, spread  # noqa: E402  (the same statistics as chapter 07's experiment)
 from minibert import BertForMaskedLM, BertForSequenceClassification  # noqa: E402
-from minibert.core.files import atomic_write_text  # noqa: E402
+from minibert.core.files import atomic_write_json  # noqa: E402
 from minibert.core.inputs import IGNORE_INDEX  # noqa: E402
 from minibert.environment import cpu_model  # noqa: E402
 from minibert.models.distilbert.distillation import TaskDistiller, confidence  # noqa: E402
@@ -174,7 +173,7 @@ def main(argv: list[str] | None = None) -> dict:
     output["cpu_seconds"] = round(time.process_time() - cpu_started)
     output["hardware"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out, json.dumps(output, indent=1) + "\n")  # never a half-written asset
+    atomic_write_json(args.out, output)  # never a half-written asset
     print(f"wrote {args.out} in {output['wall_seconds']} s ({output['cpu_seconds']} CPU s)")
     return output
 

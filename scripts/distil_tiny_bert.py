@@ -55,6 +55,7 @@ from minibert.training import Trainer, TrainingConfig, evaluate_mlm, unigram_bas
 from minibert.training.finetuning import with_encoder
 from minibert.training.pretrain import _parser as pretrain_parser
 from minibert.training.pretrain import build_datasets, load_tokenizer
+from minibert.core.files import atomic_write_json
 from minibert.training.pretrain import main as pretrain_main
 
 OUT = ROOT / "assets" / "distillation"
@@ -278,11 +279,11 @@ def main(argv=None) -> dict:
                          "distillation_terms": terms}
     results["wall_seconds"] = time.perf_counter() - started
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    atomic_write_json(args.out / "results.json", results)
     for name, model in (("teacher", teacher), ("student", distilled)):
         model.half().save_pretrained(args.out / name)
         model.float()
-    (args.out / "teacher" / "history.json").write_text(json.dumps(thin(teacher_history, 25)) + "\n", encoding="utf-8")
+    atomic_write_json(args.out / "teacher" / "history.json", thin(teacher_history, 25), indent=None)
     print(f"parameters {results['parameter_ratio']:.2f}, speed-up batch 1 "
           f"{results['inference']['batch_1']['median_speedup']:.2f}x, batch 32 "
           f"{results['inference']['batch_32']['median_speedup']:.2f}x; saved {args.out} in "

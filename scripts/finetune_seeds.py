@@ -2,7 +2,7 @@
 learning rate chosen on a validation split.
 
     python scripts/finetune_seeds.py           # the defaults below: 32 fine-tuning runs
-    python scripts/finetune_seeds.py --quick   # a smoke run (2 steps, 2 seeds, 2 learning rates)
+    python scripts/finetune_seeds.py --quick   # a smoke run (2 steps, 2 seeds, 2 learning rates; a temporary file)
 
 Settings (the defaults; every one is also written to the JSON):
 
@@ -32,17 +32,17 @@ time and the CPU time. Writes ``assets/finetune_seeds.json``, which chapter 07 (
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-from minibert.core.files import atomic_write_text
+from minibert.core.files import atomic_write_json
 from minibert import BertForMaskedLM, BertForSequenceClassification
 from minibert.environment import cpu_model
 from minibert.training import tasks
@@ -92,13 +92,15 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--validation", type=float, default=0.2, help="share of the training examples set aside")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--out", type=Path, default=None, help="default: the asset (a temporary file with --quick)")
     p.add_argument("--quick", action="store_true", help="smoke run: 2 steps, seeds 0 1, two learning rates")
     args = p.parse_args(argv)
     steps_of = {name: steps for name, (_, steps) in TASKS.items()}
     if args.quick:
         steps_of = {name: 2 for name in TASKS}
         args.seeds, args.selection_seeds, args.lrs = [0, 1], [0], args.lrs[:2]
+    if args.out is None:  # a smoke run never overwrites the asset
+        args.out = Path(tempfile.mkdtemp(prefix="smoke_")) / OUT.name if args.quick else OUT
     if not set(args.selection_seeds) <= set(args.seeds):
         p.error("--selection-seeds must be among --seeds")
     torch.set_num_threads(args.threads)
@@ -160,7 +162,7 @@ def main(argv: list[str] | None = None) -> dict:
     output["cpu_seconds"] = round(time.process_time() - cpu_started)
     output["hardware"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out, json.dumps(output, indent=1) + "\n")  # never a half-written asset
+    atomic_write_json(args.out, output)  # never a half-written asset
     print(f"wrote {args.out}: {runs} runs in {output['wall_seconds']} s ({output['cpu_seconds']} CPU s)")
     return output
 

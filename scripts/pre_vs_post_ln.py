@@ -14,7 +14,6 @@ which chapter 03 reads and plots.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -25,7 +24,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from minibert.core.files import atomic_write_text
+from minibert.core.files import atomic_write_json
 from minibert import BertConfig, BertForMaskedLM  # noqa: E402
 from minibert.training.config import TrainingConfig  # noqa: E402
 from minibert.training.evaluation import evaluate_mlm  # noqa: E402
@@ -107,7 +106,7 @@ def main(argv=None) -> dict:
               "summary": summary, "runs": runs}
     if not args.quick or args.out != OUT:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(args.out, json.dumps(result, indent=1) + "\n")  # never a half-written asset
+        atomic_write_json(args.out, result)  # never a half-written asset
     return result
 
 

@@ -1,8 +1,9 @@
 """RoBERTa's ablations in miniature (chapter 08): static vs dynamic masking, SEGMENT-PAIR + NSP vs FULL-SENTENCES,
 small vs large batches at the same number of sequences, each with several seeds, on the course's tiny BERT.
 
-    python scripts/roberta_ablations.py              # 15 runs; about 15-20 minutes on 2 CPU cores
-    python scripts/roberta_ablations.py --quick      # a smoke run
+    python scripts/roberta_ablations.py --seeds 0 1 2 3 4    # 25 runs; about 30-40 minutes on 2 CPU cores
+    python scripts/roberta_ablations.py --seeds 3 4 --append # add seeds to the saved runs (same settings)
+    python scripts/roberta_ablations.py --quick              # a smoke run, written to a temporary file
 
 Every run trains the same tiny BERT (``minibert.training.pretrain.build_model``: 2 layers, H = 128, 64-token inputs, the
 course tokenizer) from the same initialisation per seed and evaluates held-out masked-token accuracy and perplexity
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,6 +23,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 
+from minibert.core.files import atomic_write_json
 from minibert.training.pretrain import load_tokenizer
 from minibert.training.recipes import ROBERTA_RECIPE, Recipe, pretrain
 
@@ -43,13 +47,24 @@ def experiments(steps: int) -> dict[str, Recipe]:
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=300, help="optimizer steps of the batch-32 runs")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--out", type=Path, default=None, help="default: the asset (a temporary file with --quick)")
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--append", action="store_true",
+                   help="keep the saved runs of other seeds (their steps must match) and add these seeds")
     args = p.parse_args(argv)
     if args.quick:
         args.steps, args.seeds = 8, [0]
+    if args.out is None:  # a smoke run never overwrites the asset
+        args.out = Path(tempfile.mkdtemp(prefix="smoke_")) / OUT.name if args.quick else OUT
+    kept = []
+    if args.append and args.out.exists():
+        saved = json.loads(args.out.read_text(encoding="utf-8"))
+        if saved["settings"]["steps"] != args.steps:
+            raise ValueError(f"--append: {args.out} was made with --steps {saved['settings']['steps']}, not "
+                             f"{args.steps}; run every seed again instead")
+        kept = [run for run in saved["runs"] if run["seed"] not in args.seeds]
     torch.set_num_threads(args.threads)
     tokenizer = load_tokenizer("course")
     runs = []
@@ -58,15 +73,18 @@ def main(argv=None) -> dict:
         for seed in args.seeds:
             result = pretrain(recipe, tokenizer, seed=seed)
             result["name"] = name
+            result["threads"] = args.threads
+            result["hardware"] = platform.machine()
             result["history"] = [round(r["loss"], 4) for r in result["history"]]
             runs.append(result)
             print(f"{name:34s} seed {seed}: masked accuracy {result['masked_accuracy']:.4f}, "
                   f"perplexity {result['perplexity']:.1f} ({time.perf_counter() - started:.0f} s)", flush=True)
+    names = list(experiments(args.steps))
+    runs = sorted(kept + runs, key=lambda run: (names.index(run["name"]), run["seed"]))
     output = {"script": "scripts/roberta_ablations.py",
-              "settings": {"steps": args.steps, "seeds": args.seeds, "threads": args.threads},
+              "settings": {"steps": args.steps, "seeds": sorted({run["seed"] for run in runs})},
               "torch": torch.__version__, "runs": runs}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(output, indent=1) + "\n", encoding="utf-8")
+    atomic_write_json(args.out, output)
     print(f"wrote {args.out} in {time.perf_counter() - started:.0f} s")
     return output
 

@@ -25,7 +25,6 @@ identity alone (``rarity_auc`` shows how far that goes).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shlex
@@ -36,7 +35,7 @@ from pathlib import Path
 
 import torch
 
-from minibert.core.files import atomic_write_text
+from minibert.core.files import atomic_write_json
 from minibert.models.bert.heads import BertForMaskedLM
 from minibert.models.electra import Electra, ElectraConfig, UnigramElectra, detection_metrics
 from minibert.environment import cpu_model
@@ -169,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
         "seeds": {name: {str(seed): r for seed, r in results.items()} for name, results in seeds.items()},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out, json.dumps(report, indent=1) + "\n")  # never a half-written asset
+    atomic_write_json(args.out, report)  # never a half-written asset
     for name, final in report["final"].items():
         print(f"{name}: AUC {final['auc']['mean']:.3f} (min {final['auc']['min']:.3f}), RTD "
               f"{final['rtd_loss']['mean']:.3f} vs base rate {final['base_rate_loss']['mean']:.3f}, learned: "

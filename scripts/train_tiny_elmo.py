@@ -15,7 +15,6 @@ projections to 64) over shared word-piece vectors and a tied softmax, as in Pete
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -29,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 from minibert.corpus import load_documents, random_windows, split_documents
 from minibert.models.elmo import ElmoBiLM, ElmoConfig
 from minibert.tokenizers import course_tokenizer
+from minibert.core.files import atomic_write_json
 from minibert.training.schedules import WarmupDecay
 
 OUT = ROOT / "assets" / "elmo"
@@ -97,7 +97,7 @@ def main() -> None:
               "parameters": sum(p.numel() for p in model.parameters()),
               "uniform_loss": round(math.log(len(tokenizer.vocab)), 4), "unigram_loss": round(unigram, 4),
               "curve": curve}
-    (args.out / "training.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    atomic_write_json(args.out / "training.json", report)
     print(f"saved to {args.out} after {seconds:.0f} s")
 
 

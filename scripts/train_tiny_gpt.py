@@ -14,7 +14,6 @@ times become [UNK]. Held-out documents (10%) give the evaluation loss. Output fo
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from collections import Counter
@@ -27,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 from minibert import BertConfig
 from minibert.corpus import load_documents, random_windows, split_documents
 from minibert.models.family.causal_lm import CausalLM
+from minibert.core.files import atomic_write_json
 from minibert.training.schedules import WarmupDecay
 
 OUT = ROOT / "assets" / "tiny_gpt"
@@ -86,12 +86,12 @@ def main() -> None:
                   f"({time.perf_counter() - start:.0f} s)", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     model.eval().save_pretrained(args.out)
-    (args.out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False) + "\n", encoding="utf-8")
+    atomic_write_json(args.out / "vocab.json", vocab, indent=None, ensure_ascii=False)
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "out"}
     report = {"made_by": "scripts/train_tiny_gpt.py", "settings": {**settings, "window": WINDOW},
               "parameters": sum(p.numel() for p in model.parameters()),
               "uniform_loss": round(math.log(len(vocab)), 4), "curve": curve}
-    (args.out / "training.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    atomic_write_json(args.out / "training.json", report)
     print(f"saved to {args.out}")
 
 

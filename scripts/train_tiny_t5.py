@@ -18,7 +18,6 @@ frequent noise character of the training set at every position. Output folder:
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import platform
@@ -32,7 +31,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from minibert.core.files import atomic_write_text  # noqa: E402
+from minibert.core.files import atomic_write_json  # noqa: E402
 from minibert.corpus import load_documents, random_windows, split_documents  # noqa: E402
 from minibert.environment import cpu_model  # noqa: E402
 from minibert.models.t5 import T5Config, T5ForConditionalGeneration  # noqa: E402
@@ -146,7 +145,7 @@ def main(argv: list[str] | None = None) -> dict:
         if seed == args.seeds[0]:
             parameters = sum(p.numel() for p in model.parameters())
             model.half().save_pretrained(args.out, overwrite=True)
-            atomic_write_text(args.out / "vocab.json", json.dumps(data.symbols, ensure_ascii=False) + "\n")
+            atomic_write_json(args.out / "vocab.json", data.symbols, indent=None, ensure_ascii=False)
         settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "out"}
         report = {"made_by": "scripts/train_tiny_t5.py",
                   "command": " ".join(["python scripts/train_tiny_t5.py", *argv]),
@@ -160,7 +159,7 @@ def main(argv: list[str] | None = None) -> dict:
                   "wall_seconds": round(time.perf_counter() - started), "parameters": parameters,
                   "uniform_loss": round(math.log(len(data.symbols)), 4), "baseline_character": baseline["character"],
                   "runs": runs}
-        atomic_write_text(args.out / "training.json", json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+        atomic_write_json(args.out / "training.json", report, ensure_ascii=False)
     print(f"saved to {args.out} in {report['wall_seconds']} s")
     return report
 

@@ -27,7 +27,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from minibert.core.files import atomic_write_text  # noqa: E402
+from minibert.core.files import atomic_write_json  # noqa: E402
 from minibert.environment import cpu_model, versions  # noqa: E402
 
 OUT = ROOT / "assets" / "unigram_comparison.json"
@@ -115,7 +115,7 @@ def main(argv=None) -> None:
     }
     output["hardware"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     output["wall_seconds"] = round(time.perf_counter() - started)
-    atomic_write_text(args.out, json.dumps(output, indent=1, ensure_ascii=False) + "\n")
+    atomic_write_json(args.out, output, ensure_ascii=False)
     print(json.dumps(output, indent=1, ensure_ascii=False))
 
 

@@ -154,3 +154,87 @@ def test_accuracy_by_position_agrees_with_the_model():
     hits = (out.sbo_logits.argmax(-1) == labels[out.targets[:, 0], out.targets[:, 1]]).double()
     first = (out.targets[:, 1] - out.targets[:, 2]) == 1
     assert abs(result["sbo"][0] - float(hits[first].mean())) < 1e-12
+
+
+def _span_batch(seed: int = 0):
+    ids = torch.randint(5, 50, (2, 16), generator=torch.Generator().manual_seed(seed))
+    spans = [[(3, 6)], [(2, 4), (9, 12)]]
+    labels = torch.full_like(ids, -100)
+    for row, row_spans in enumerate(spans):
+        for start, end in row_spans:
+            labels[row, start:end] = ids[row, start:end]
+    return {"input_ids": ids.masked_fill(labels != -100, 3), "attention_mask": torch.ones_like(ids),
+            "labels": labels, "spans": spans}
+
+
+def test_sbo_weight_zero_trains_the_encoder_by_the_masked_lm_alone():
+    torch.manual_seed(0)
+    control = SpanBertForPreTraining(CONFIG, max_span_length=8, sbo_weight=0.0).eval()
+    batch = _span_batch()
+    out = control(**batch)
+    assert torch.equal(out.loss, out.mlm_loss) and out.sbo_loss > 0
+    out.loss.backward()
+    with_zero = {name: p.grad.clone() for name, p in control.bert.named_parameters() if p.grad is not None}
+    control.zero_grad()
+    control(**batch).mlm_loss.backward()
+    for name, p in control.bert.named_parameters():
+        if p.grad is not None:
+            assert torch.equal(with_zero[name], p.grad), name
+    assert all(p.grad is None or not p.grad.any() for p in control.sbo.parameters())
+    half = SpanBertForPreTraining(CONFIG, max_span_length=8, sbo_weight=0.5).eval()
+    half.load_state_dict(control.state_dict())
+    out = half(**batch)
+    assert torch.allclose(out.loss, out.mlm_loss + 0.5 * out.sbo_loss)
+
+
+@pytest.mark.parametrize("weight", [-1.0, float("nan"), float("inf"), True, "1"])
+def test_bad_sbo_weight(weight):
+    with pytest.raises(ValueError, match="sbo_weight must be a finite number >= 0"):
+        SpanBertForPreTraining(CONFIG, sbo_weight=weight)
+
+
+def test_boundary_probe_trains_a_fresh_head_on_a_frozen_encoder():
+    from minibert.models.spanbert import BoundaryProbe, accuracy_by_span_position
+
+    torch.manual_seed(0)
+    model = SpanBertForPreTraining(CONFIG, max_span_length=8)
+    probe = BoundaryProbe(model, max_span_length=8)
+    assert not model.training  # the encoder is put in eval mode
+    head_ids = {id(p) for p in probe.sbo.parameters()}
+    assert {id(p) for p in probe.parameters()} == head_ids  # only the head trains
+    batch = _span_batch()
+    # with the model's own head copied in, the probe computes the model's SBO logits
+    probe.sbo.load_state_dict(model.sbo.state_dict())
+    with torch.no_grad():
+        assert torch.allclose(probe(**batch).sbo_logits, model(**batch).sbo_logits, atol=1e-6)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    optimizer = torch.optim.AdamW(probe.parameters(), lr=1e-2)
+    probe.train()
+    losses = []
+    for _ in range(30):
+        out = probe(**batch)
+        assert out.mlm_loss is None and torch.equal(out.loss, out.sbo_loss)
+        optimizer.zero_grad()
+        out.loss.backward()
+        optimizer.step()
+        losses.append(out.loss.item())
+    assert losses[-1] < losses[0] - 1.0, losses
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # the encoder did not move
+    assert model.bert.embeddings.token.weight.grad is None
+    result = accuracy_by_span_position(probe, batch, longest=3)
+    assert result["count"] == [3, 3, 2] and result["sbo"][0] == 1.0
+
+
+def test_boundary_probe_bad_inputs():
+    from minibert.models.spanbert import BoundaryProbe
+
+    with pytest.raises(TypeError, match="needs a masked LM"):
+        BoundaryProbe(torch.nn.Linear(2, 2))
+    probe = BoundaryProbe(SpanBertForPreTraining(CONFIG, max_span_length=8), max_span_length=8)
+    batch = _span_batch()
+    with pytest.raises(ValueError, match="needs the masked spans"):
+        probe(batch["input_ids"], labels=batch["labels"])
+    labels = batch["labels"].clone()
+    labels[0, 4] = -100
+    with pytest.raises(ValueError, match="every span token must have a label"):
+        probe(batch["input_ids"], labels=labels, spans=batch["spans"])

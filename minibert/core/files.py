@@ -8,7 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-__all__ = ["WEIGHT_FILES", "atomic_write", "atomic_write_text", "make_readable", "replace_folder", "what_is_in"]
+__all__ = ["WEIGHT_FILES", "atomic_write", "atomic_write_json", "atomic_write_text", "make_readable", "replace_folder",
+           "what_is_in"]
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
@@ -38,6 +39,14 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     path = Path(path)
     atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return path
+
+
+def atomic_write_json(path: str | os.PathLike, value, indent: int | None = 1, ensure_ascii: bool = True) -> Path:
+    """Write ``value`` as JSON (then a newline) through :func:`atomic_write_text`, creating the folder if needed: the
+    experiment scripts' records and the small files beside an asset model."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write_text(path, json.dumps(value, indent=indent, ensure_ascii=ensure_ascii) + "\n")
 
 
 def what_is_in(folder: Path) -> str | None:

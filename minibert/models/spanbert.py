@@ -36,8 +36,8 @@ from minibert.core.outputs import ModelOutput
 from minibert.core.transformer import activation_function
 from .bert.heads import BertForMaskedLM, _check_labels
 
-__all__ = ["SpanBoundaryHead", "SpanBertForPreTraining", "SpanBertOutput", "span_targets", "span_masked_batch",
-           "accuracy_by_span_position", "train_spanbert"]
+__all__ = ["SpanBoundaryHead", "SpanBertForPreTraining", "SpanBertOutput", "BoundaryProbe", "span_targets",
+           "span_masked_batch", "accuracy_by_span_position", "train_spanbert"]
 
 
 def span_targets(spans, batch: int, length: int, max_span_length: int) -> torch.Tensor:
@@ -113,10 +113,16 @@ class SpanBertForPreTraining(BertForMaskedLM):
 
     ``model(input_ids, attention_mask, labels=labels, spans=spans)``: ``labels`` as for BERT (original ids at
     masked positions, -100 elsewhere), ``spans`` the masked ranges per sequence (``MaskedBatch.spans``).
+    ``loss = mlm_loss + sbo_weight * sbo_loss``; ``sbo_weight=0`` trains the encoder by the masked LM alone on the
+    same span masks (the control of chapter 11's experiment; the SBO head is still computed, and learns nothing).
     """
 
-    def __init__(self, config: BertConfig, max_span_length: int = 30):
+    def __init__(self, config: BertConfig, max_span_length: int = 30, sbo_weight: float = 1.0):
         super().__init__(config)
+        if isinstance(sbo_weight, bool) or not isinstance(sbo_weight, (int, float)) or not 0 <= sbo_weight < float("inf"):
+            raise ValueError(f"sbo_weight must be a finite number >= 0 (1.0 is SpanBERT, 0.0 the masked LM alone), "
+                             f"got {sbo_weight!r}")
+        self.sbo_weight = float(sbo_weight)
         self.add_heads(sbo=SpanBoundaryHead(config, max_span_length))
 
     def forward(self, input_ids, attention_mask=None, labels=None, spans=None, token_type_ids=None,
@@ -137,9 +143,52 @@ class SpanBertForPreTraining(BertForMaskedLM):
             mlm_logits = self.mlm(hidden[selected], weight)
             mlm_loss = F.cross_entropy(mlm_logits, labels[selected])
             sbo_loss = F.cross_entropy(sbo_logits, span_labels)
-            loss = mlm_loss + sbo_loss
+            loss = mlm_loss + self.sbo_weight * sbo_loss
         return SpanBertOutput(loss=loss, mlm_loss=mlm_loss, sbo_loss=sbo_loss, mlm_logits=mlm_logits,
                               sbo_logits=sbo_logits, targets=targets)
+
+
+class BoundaryProbe(nn.Module):
+    """A fresh :class:`SpanBoundaryHead` on a *frozen* encoder: how much of each masked span the encoder's two
+    boundary outputs hold. Only the head trains (``parameters()`` are the head's); the encoder is put in eval mode
+    and runs without gradients; the head scores against the encoder's (frozen) token embeddings, as SBO does.
+
+    Chapter 11 probes encoders pre-trained with and without SBO this way: the paper's claim is about what SBO does to
+    the *encoder*, so the head the comparison reads must be trained the same way on both."""
+
+    def __init__(self, model: BertForMaskedLM, max_span_length: int = 30):
+        super().__init__()
+        if not isinstance(model, BertForMaskedLM):
+            raise TypeError(f"BoundaryProbe needs a masked LM with .bert and .mlm (e.g. SpanBertForPreTraining), "
+                            f"got {type(model).__name__}")
+        object.__setattr__(self, "_frozen", model.eval())  # not a submodule: its weights stay out of parameters()
+        self.sbo = SpanBoundaryHead(model.config, max_span_length)
+
+    @property
+    def bert(self):
+        return self._frozen.bert
+
+    @property
+    def mlm(self):
+        return self._frozen.mlm
+
+    def forward(self, input_ids, attention_mask=None, labels=None, spans=None) -> SpanBertOutput:
+        if spans is None:
+            raise ValueError("BoundaryProbe needs the masked spans (e.g. span_masked_batch(...)['spans'])")
+        self._frozen.eval()
+        with torch.no_grad():
+            hidden = self.bert(input_ids, attention_mask=attention_mask).last_hidden_state
+        weight = self.bert.embeddings.token.weight.detach()
+        targets = span_targets(spans, input_ids.shape[0], input_ids.shape[1], self.sbo.max_span_length)
+        sbo_logits = self.sbo(hidden, targets, weight)
+        loss = None
+        if labels is not None:
+            span_labels = labels[targets[:, 0], targets[:, 1]]
+            if bool((span_labels == IGNORE_INDEX).any()):
+                raise ValueError("every span token must have a label (the original id); a span position has -100")
+            loss = F.cross_entropy(sbo_logits, span_labels)
+        return SpanBertOutput(loss=loss, mlm_loss=None, sbo_loss=loss, mlm_logits=None, sbo_logits=sbo_logits,
+                              targets=targets)
 
 
 def span_masked_batch(blocks, masker, tokenizer, generator: torch.Generator, length: int | None = None) -> dict:
@@ -160,9 +209,11 @@ def span_masked_batch(blocks, masker, tokenizer, generator: torch.Generator, len
 
 
 @torch.no_grad()
-def accuracy_by_span_position(model: SpanBertForPreTraining, batch: dict, longest: int = 8) -> dict[str, list]:
-    """Top-1 accuracy of the MLM head and of the SBO head on the span tokens of ``batch``, by the token's position
-    inside its span (1 = first). Returns ``{"mlm": [...], "sbo": [...], "count": [...]}`` for positions 1..longest."""
+def accuracy_by_span_position(model: SpanBertForPreTraining | BoundaryProbe, batch: dict,
+                              longest: int = 8) -> dict[str, list]:
+    """Top-1 accuracy of the MLM head and of the SBO head (the model's, or a probe's) on the span tokens of
+    ``batch``, by the token's position inside its span (1 = first). Returns ``{"mlm": [...], "sbo": [...],
+    "count": [...]}`` for positions 1..longest."""
     was_training = model.training
     model.eval()
     ids = batch["input_ids"]
@@ -184,11 +235,12 @@ def accuracy_by_span_position(model: SpanBertForPreTraining, batch: dict, longes
     return result
 
 
-def train_spanbert(model: SpanBertForPreTraining, blocks, masker, tokenizer, steps: int, batch_size: int = 32,
+def train_spanbert(model: SpanBertForPreTraining | BoundaryProbe, blocks, masker, tokenizer, steps: int, batch_size: int = 32,
                    learning_rate: float = 1e-3, warmup_steps: int = 0, seed: int = 0, length: int | None = None,
                    callback=None) -> list[dict]:
     """MLM + SBO pre-training on single sequences with the course's short loop
     (:func:`minibert.training.loop.fit`: AdamW, linear warm-up then decay), a fresh span mask for every batch.
+    Given a :class:`BoundaryProbe`, trains the probe's head alone (``mlm_loss`` is then ``None``).
     ``callback(step, record)`` after each step. Returns the records ``{"step", "loss", "mlm_loss", "sbo_loss"}``."""
     from minibert.training.loop import fit
 
@@ -200,8 +252,8 @@ def train_spanbert(model: SpanBertForPreTraining, blocks, masker, tokenizer, ste
         return span_masked_batch([blocks[i] for i in chosen], masker, tokenizer, generator, length)
 
     def record(step: int, out: SpanBertOutput) -> None:
-        history.append({"step": step, "loss": out.loss.item(), "mlm_loss": out.mlm_loss.item(),
-                        "sbo_loss": out.sbo_loss.item()})
+        mlm_loss = None if out.mlm_loss is None else out.mlm_loss.item()  # a BoundaryProbe trains SBO alone
+        history.append({"step": step, "loss": out.loss.item(), "mlm_loss": mlm_loss, "sbo_loss": out.sbo_loss.item()})
         if callback is not None:
             callback(step, history[-1])
 
