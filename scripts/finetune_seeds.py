@@ -47,24 +47,13 @@ from minibert import BertForMaskedLM, BertForSequenceClassification
 from minibert.environment import cpu_model
 from minibert.training import tasks
 from minibert.training.pretrain import load_tokenizer
+from minibert.training.statistics import t_quantile
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "assets" / "finetune_seeds.json"
 ASSET = ROOT / "assets" / "tiny_bert"
 TASKS = {"document kind": (tasks.document_kind_task, 50), "duplicates": (tasks.duplicate_task, 60)}
 STARTS = ("pre-trained", "from scratch")
-# t quantiles (0.975) for 1 to 10 degrees of freedom, used when scipy is not installed
-T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
-
-
-def t_quantile(df: int) -> float:
-    try:
-        from scipy.stats import t
-        return float(t.ppf(0.975, df))
-    except ImportError:
-        return T975[df]
-
-
 def spread(values: list[float]) -> dict:
     return {"mean": round(statistics.fmean(values), 4),
             "sd": round(statistics.stdev(values), 4) if len(values) > 1 else None,
@@ -76,7 +65,7 @@ def paired_gap(a: list[float], b: list[float]) -> dict:
     d = [x - y for x, y in zip(a, b)]
     out = spread(d)
     if len(d) > 1:
-        half = t_quantile(len(d) - 1) * statistics.stdev(d) / len(d) ** 0.5
+        half = t_quantile(0.975, len(d) - 1) * statistics.stdev(d) / len(d) ** 0.5
         out["ci95"] = [round(statistics.fmean(d) - half, 4), round(statistics.fmean(d) + half, 4)]
         out["resolved"] = out["ci95"][0] > 0 or out["ci95"][1] < 0
     return out

@@ -20,6 +20,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 
@@ -27,12 +28,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 from minibert.corpus import load_documents, random_windows, split_documents
 from minibert.models.elmo import ElmoBiLM, ElmoConfig
-from minibert.tokenizers import course_tokenizer
 from minibert.core.files import atomic_write_json
-from minibert.training.schedules import WarmupDecay
+from minibert.tokenizers import course_tokenizer
+from minibert.training.loop import fit
 
 OUT = ROOT / "assets" / "elmo"
 WINDOW = 32
+
+
+class BothDirections(torch.nn.Module):
+    """What ``fit`` trains: a module whose output has a ``loss``, here the mean of the two language models' losses."""
+
+    def __init__(self, bilm: ElmoBiLM):
+        super().__init__()
+        self.bilm = bilm
+
+    def forward(self, input_ids: torch.Tensor) -> SimpleNamespace:
+        forward_loss, backward_loss = self.bilm.lm_losses(input_ids)
+        return SimpleNamespace(loss=(forward_loss + backward_loss) / 2)
 
 
 def encode(documents: list, tokenizer) -> torch.Tensor:
@@ -57,9 +70,6 @@ def main() -> None:
     train, test = encode(train_docs, tokenizer), encode(test_docs, tokenizer)
     config = ElmoConfig(vocab_size=len(tokenizer.vocab))
     model = ElmoBiLM(config)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    warmup = max(1, args.steps // 20)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, WarmupDecay(warmup, args.steps))  # linear decay
     generator = torch.Generator().manual_seed(args.seed)
     test_batch = random_windows(test, WINDOW, 64, torch.Generator().manual_seed(1))
 
@@ -69,24 +79,22 @@ def main() -> None:
     unigram /= test_batch[:, 1:].numel()
 
     curve, start = [], time.perf_counter()
-    for step in range(1, args.steps + 1):
-        batch = random_windows(train, WINDOW, args.batch, generator)
-        forward_loss, backward_loss = model.lm_losses(batch)
-        loss = (forward_loss + backward_loss) / 2
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
+
+    def measure(step: int, output) -> None:
         if step % 50 == 0 or step == 1:
             model.eval()
             with torch.no_grad():
                 held_forward, held_backward = (float(x) for x in model.lm_losses(test_batch))
             model.train()
-            curve.append({"step": step, "train": round(loss.item(), 4), "held_out_forward": round(held_forward, 4),
+            train_loss = float(output.loss.detach())
+            curve.append({"step": step, "train": round(train_loss, 4), "held_out_forward": round(held_forward, 4),
                           "held_out_backward": round(held_backward, 4)})
-            print(f"step {step:5d}  train {loss.item():.3f}  held-out forward {held_forward:.3f}  backward "
+            print(f"step {step:5d}  train {train_loss:.3f}  held-out forward {held_forward:.3f}  backward "
                   f"{held_backward:.3f}  ({time.perf_counter() - start:.0f} s)", flush=True)
+
+    # AdamW (weight decay 0.01), 5% warm-up then linear decay, gradients clipped at norm 1
+    fit(BothDirections(model), lambda: {"input_ids": random_windows(train, WINDOW, args.batch, generator)}, args.steps,
+        args.lr, warmup_steps=max(1, args.steps // 20), max_grad_norm=1.0, on_step=measure)
     seconds = time.perf_counter() - start
     model.eval().save_pretrained(args.out, overwrite=True)  # the asset is regenerated on purpose
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "out"}

@@ -27,7 +27,7 @@ from minibert import BertConfig
 from minibert.corpus import load_documents, random_windows, split_documents
 from minibert.models.family.causal_lm import CausalLM
 from minibert.core.files import atomic_write_json
-from minibert.training.schedules import WarmupDecay
+from minibert.training.loop import fit
 
 OUT = ROOT / "assets" / "tiny_gpt"
 WINDOW = 64
@@ -62,28 +62,28 @@ def main() -> None:
                         intermediate_size=256, max_position_embeddings=WINDOW, type_vocab_size=0,
                         hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
     model = CausalLM(config)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    warmup = max(1, args.steps // 20)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, WarmupDecay(warmup, args.steps))  # linear decay
     generator = torch.Generator().manual_seed(args.seed)
     test_batch = random_windows(test, WINDOW, 256, torch.Generator().manual_seed(1))
     curve, start = [], time.perf_counter()
-    for step in range(1, args.steps + 1):
+
+    def next_batch() -> dict:
         batch = random_windows(train, WINDOW, args.batch, generator)
-        loss = model(batch, labels=batch).loss
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
+        return {"input_ids": batch, "labels": batch}
+
+    def measure(step: int, output) -> None:
         if step % 50 == 0 or step == 1:
             model.eval()
             with torch.no_grad():
                 held_out = float(model(test_batch, labels=test_batch).loss)
             model.train()
-            curve.append({"step": step, "train": round(float(loss), 4), "held_out": round(held_out, 4)})
-            print(f"step {step:5d}  train {float(loss):.3f}  held-out {held_out:.3f}  "
+            train_loss = float(output.loss.detach())
+            curve.append({"step": step, "train": round(train_loss, 4), "held_out": round(held_out, 4)})
+            print(f"step {step:5d}  train {train_loss:.3f}  held-out {held_out:.3f}  "
                   f"({time.perf_counter() - start:.0f} s)", flush=True)
+
+    # AdamW (weight decay 0.01), 5% warm-up then linear decay, gradients clipped at norm 1
+    fit(model, next_batch, args.steps, args.lr, warmup_steps=max(1, args.steps // 20), max_grad_norm=1.0,
+        on_step=measure)
     args.out.mkdir(parents=True, exist_ok=True)
     model.eval().save_pretrained(args.out)
     atomic_write_json(args.out / "vocab.json", vocab, indent=None, ensure_ascii=False)

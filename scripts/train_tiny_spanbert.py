@@ -2,6 +2,9 @@
 
     python scripts/train_tiny_spanbert.py                  # writes assets/spanbert_tiny.json (about an hour, 1 thread)
     python scripts/train_tiny_spanbert.py --steps 20 --probe-steps 10 --seeds 0 --out /tmp/spanbert.json  # a check
+    # seeds in two processes side by side, then one asset:
+    python scripts/train_tiny_spanbert.py --seeds 0 1 2 --out /tmp/a.json & python scripts/train_tiny_spanbert.py \
+        --seeds 3 4 --out /tmp/b.json; wait; python scripts/train_tiny_spanbert.py --merge /tmp/a.json /tmp/b.json
 
 For every seed, two tiny SpanBERTs start from the same weights and see the same span masks (2 layers, H=64, the
 course tokenizer, single 64-token sequences, span masking as in chapter 05, 15% of the tokens):
@@ -21,6 +24,7 @@ models, the MLM and SBO heads' accuracy by position inside the span (MLM + SBO m
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import time
 from pathlib import Path
@@ -76,6 +80,31 @@ def scores(model, draws: list[dict]) -> dict:
             "by_position": pooled_by_position([accuracy_by_span_position(model, b, LONGEST) for b in draws])}
 
 
+def merge(paths: list[Path], out: Path) -> dict:
+    """One report from several made with the same settings on different seeds (e.g. in parallel processes)."""
+    reports = [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths]
+
+    def comparable(report: dict) -> tuple:
+        settings = {k: v for k, v in report["settings"].items() if k != "seeds"}
+        return settings, report["unigram_baseline"], report["span_tokens_scored"], report["position_counts"]
+
+    first = reports[0]
+    for path, report in zip(paths[1:], reports[1:]):
+        if comparable(report) != comparable(first):
+            raise ValueError(f"{path} was made with other settings than {paths[0]}; only runs of the same settings merge")
+    runs = sorted((run for report in reports for run in report["runs"]), key=lambda run: run["seed"])
+    seeds = [run["seed"] for run in runs if run["variant"] == "untrained"]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"a seed is in more than one report: {sorted(seeds)}")
+    settings = {k: v for k, v in first["settings"].items() if k != "merge"}
+    merged = dict(first, runs=runs, settings=dict(settings, seeds=seeds),
+                  minutes=round(sum(r["minutes"] for r in reports), 1),
+                  processes=[{"seeds": r["settings"]["seeds"], "minutes": r["minutes"]} for r in reports])
+    atomic_write_json(out, merged)
+    print(f"saved {out}: seeds {seeds} from {len(reports)} reports")
+    return merged
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=2000)
@@ -86,7 +115,11 @@ def main(argv=None) -> dict:
     parser.add_argument("--draws", type=int, default=8, help="held-out span masks to score on")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--merge", type=Path, nargs="+", help="join the runs of these reports (same settings but the "
+                        "seeds) into --out, and train nothing")
     args = parser.parse_args(argv)
+    if args.merge:
+        return merge(args.merge, args.out)
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
     tokenizer = load_tokenizer("course")
@@ -143,7 +176,7 @@ def main(argv=None) -> dict:
                   f"({time.perf_counter() - started:.0f} s)", flush=True)
 
     report = {"made_by": "scripts/train_tiny_spanbert.py",
-              "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "out"},
+              "settings": {k: v for k, v in vars(args).items() if k not in ("out", "merge")},
               "hardware": f"{platform.machine()}, {args.threads} thread(s), torch {torch.__version__}",
               "minutes": round((time.perf_counter() - started) / 60, 1),
               "span_tokens_scored": int(len(span_tokens)), "position_counts": pooled_by_position(

@@ -36,7 +36,7 @@ from minibert.corpus import load_documents, random_windows, split_documents  # n
 from minibert.environment import cpu_model  # noqa: E402
 from minibert.models.t5 import T5Config, T5ForConditionalGeneration  # noqa: E402
 from minibert.models.t5.span_data import CharSpanCorruption, span_scores  # noqa: E402
-from minibert.training.schedules import WarmupDecay
+from minibert.training.loop import fit
 
 OUT = ROOT / "assets" / "tiny_t5"
 HELD_OUT_WINDOWS, HELD_OUT_SEED = 512, 1234
@@ -80,28 +80,28 @@ def train(seed: int, args, data, train_ids, held_out, baseline) -> tuple[T5ForCo
     model = T5ForConditionalGeneration(model_config(len(data.symbols)))
     if args.head_std is not None:  # transformers' N(0, 1) head starts with logits in the tens at this width
         torch.nn.init.normal_(model.lm_head.weight, std=args.head_std)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    warmup = max(1, args.steps // 20)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, WarmupDecay(warmup, args.steps))  # linear decay
     generator = torch.Generator().manual_seed(seed)
     small = tuple(t[:128] for t in held_out)
     curve, start = [], time.perf_counter()
-    for step in range(1, args.steps + 1):
+
+    def next_batch() -> dict:
         ids, mask, labels = data.batch(random_windows(train_ids, args.window, args.batch, generator), generator)
-        loss = model(ids, mask, labels=labels).loss
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
+        return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+    def measure(step: int, output) -> None:
         if step % 100 == 0 or step == 1:
             model.eval()
             with torch.no_grad():
                 held = float(model(*small[:2], labels=small[2]).loss)
             model.train()
-            curve.append({"step": step, "train": round(float(loss.detach()), 4), "held_out": round(held, 4)})
-            print(f"seed {seed} step {step:5d}  train {float(loss.detach()):.3f}  held-out {held:.3f}  "
+            train_loss = float(output.loss.detach())
+            curve.append({"step": step, "train": round(train_loss, 4), "held_out": round(held, 4)})
+            print(f"seed {seed} step {step:5d}  train {train_loss:.3f}  held-out {held:.3f}  "
                   f"({time.perf_counter() - start:.0f} s)", flush=True)
+
+    # AdamW (weight decay 0.01), 5% warm-up then linear decay, gradients clipped at norm 1
+    fit(model, next_batch, args.steps, args.lr, warmup_steps=max(1, args.steps // 20), max_grad_norm=1.0,
+        on_step=measure)
     model.eval()
     result = {"seed": seed, "seconds": round(time.perf_counter() - start), "curve": curve,
               "held_out": evaluate(model, data, held_out, baseline)}

@@ -11,7 +11,9 @@
   chapter uses (``load_tokenizer``, ``build_datasets``, ``build_model``);
 - :mod:`.finetuning` (07): token-classification and question-answering heads, span decoding and span F1;
 - :mod:`.tasks` (07): four small fine-tuning tasks made from the course corpus;
-- :mod:`.recipes` (08): RoBERTa's pre-training recipe as switches on the same loop.
+- :mod:`.recipes` (08): RoBERTa's pre-training recipe as switches on the same loop;
+- :mod:`.statistics` (07-11): Student's t quantiles and the paired seed-by-seed interval the experiments are read
+  with.
 """
 from .trainer import Trainer, TrainingConfig, distributed_context, evaluate_mlm, unigram_baseline
 
