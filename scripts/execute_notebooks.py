@@ -42,47 +42,16 @@ def course_environment() -> dict[str, str]:
     return env
 
 
-POLL_SLICE_S = 1.0
-
-
-def sliced_get_msg(get_msg, slice_s: float = POLL_SLICE_S):
-    """``channel.get_msg`` that waits in slices of at most ``slice_s`` seconds, for up to ``timeout`` in all.
-
-    The kernel client's channels wait for a message with pyzmq's asyncio ``poll``, which can miss the wake-up of a
-    message that has already arrived (pyzmq issue 1558) and then reports it only when its timeout runs out. A
-    notebook then stalls for the whole per-cell timeout with the kernel idle, and, on the output channel (which waits
-    with no timeout), can lose a cell's outputs. A fresh poll every second sees the message."""
-    from queue import Empty
-
-    async def get(timeout: float | None = None):
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                return await get_msg(timeout=slice_s if left is None else min(slice_s, left))
-            except Empty:
-                if left is not None and left <= slice_s:
-                    raise
-
-    return get
-
-
 def execute_one(path: Path, output: Path, timeout: int) -> None:
     """Runs inside the child process: execute ``path`` and write the result to ``output``."""
     import nbformat
-    from nbclient import NotebookClient
 
-    class SlicedPollClient(NotebookClient):
-        async def async_start_new_kernel_client(self):
-            client = await super().async_start_new_kernel_client()
-            for channel in (client.shell_channel, client.iopub_channel):
-                channel.get_msg = sliced_get_msg(channel.get_msg)
-            return client
+    from minibert.grade.client import notebook_client  # nbclient's, waiting for kernel messages in slices
 
     notebook = nbformat.read(path, as_version=4)
     notebook.metadata.pop("jupytext", None)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    client = SlicedPollClient(notebook, timeout=timeout, kernel_name="python3",
+    client = notebook_client(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     for cell in notebook.cells:  # timestamps would make every re-run a diff

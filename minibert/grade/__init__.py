@@ -63,8 +63,9 @@ def grade_notebook(path: str | os.PathLike, student: str | None = None, timeout:
                    cell_timeout: float = 120.0) -> NotebookResult:
     """Execute one notebook (a copy: the student's file is never written) and collect its checks."""
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    from .client import notebook_client
 
     path = Path(path)
     result = NotebookResult(student or path.stem, path)
@@ -79,7 +80,7 @@ def grade_notebook(path: str | os.PathLike, student: str | None = None, timeout:
         log = Path(scratch) / "checks.jsonl"
         env = {**os.environ, "MINIBERT_GRADE_LOG": str(log), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                "MPLBACKEND": "Agg"}
-        client = NotebookClient(notebook, timeout=cell_timeout, allow_errors=True, kernel_name="python3",
+        client = notebook_client(notebook, timeout=cell_timeout, allow_errors=True, kernel_name="python3",
                                 resources={"metadata": {"path": str(path.parent)}})
         try:
             _execute(client, notebook, env, timeout, cell_timeout)

@@ -1,17 +1,13 @@
-"""scripts/execute_notebooks.py: the kernel client's waits are sliced, so a message whose wake-up pyzmq's asyncio
-poll missed is picked up within a second instead of at the end of the cell's timeout."""
+"""minibert.grade.client (the grader's and scripts/execute_notebooks.py's notebook runner): the kernel client's waits
+are sliced, so a message whose wake-up pyzmq's asyncio poll missed is picked up within a second instead of at the end
+of the cell's timeout."""
 import asyncio
-import importlib.util
 import time
-from pathlib import Path
 from queue import Empty
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "execute_notebooks.py"
-spec = importlib.util.spec_from_file_location("execute_notebooks", SCRIPT)
-execute_notebooks = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(execute_notebooks)
+from minibert.grade import client
 
 
 class MissedWakeUp:
@@ -33,7 +29,7 @@ class MissedWakeUp:
 
 def test_a_missed_wake_up_costs_at_most_a_slice():
     channel = MissedWakeUp(arrives=0.05)
-    get = execute_notebooks.sliced_get_msg(channel.get_msg, slice_s=0.1)
+    get = client.sliced_get_msg(channel.get_msg, slice_s=0.1)
     started = time.monotonic()
     assert asyncio.run(get(timeout=30)) == {"msg": "reply"}
     assert time.monotonic() - started < 1.0
@@ -42,7 +38,7 @@ def test_a_missed_wake_up_costs_at_most_a_slice():
 
 def test_no_timeout_waits_in_slices_until_the_message_comes():
     channel = MissedWakeUp(arrives=0.25)
-    get = execute_notebooks.sliced_get_msg(channel.get_msg, slice_s=0.1)
+    get = client.sliced_get_msg(channel.get_msg, slice_s=0.1)
     assert asyncio.run(asyncio.wait_for(get(timeout=None), 5)) == {"msg": "reply"}
     assert len(channel.calls) >= 3 and None not in channel.calls
 
@@ -50,8 +46,15 @@ def test_no_timeout_waits_in_slices_until_the_message_comes():
 @pytest.mark.parametrize("timeout", [0, 0.05, 0.25])
 def test_the_total_timeout_still_holds(timeout):
     channel = MissedWakeUp(arrives=60)
-    get = execute_notebooks.sliced_get_msg(channel.get_msg, slice_s=0.1)
+    get = client.sliced_get_msg(channel.get_msg, slice_s=0.1)
     started = time.monotonic()
     with pytest.raises(Empty):
         asyncio.run(get(timeout=timeout))
     assert timeout <= time.monotonic() - started + 0.02 < timeout + 0.5
+
+
+def test_the_runner_patches_both_channels():
+    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("nbclient")
+    runner = client.notebook_client(nbformat.v4.new_notebook(), timeout=5)
+    assert type(runner).__name__ == "SlicedPollClient" and runner.timeout == 5
